@@ -1,0 +1,66 @@
+# MiMo2API — run `make help` for the targets.
+
+GO        ?= go
+CONF      ?= configs
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/mimo2api/mimo2api/cmd/mimo2api/mimo2apicmd.Version=$(VERSION)
+
+.DEFAULT_GOAL := help
+
+## run: start the gateway on the built-in MiMo simulator (demo upstream, key sk-demo)
+.PHONY: run
+run:
+	$(GO) run ./cmd/mimo2api -conf $(CONF) -demo
+
+## test: run the whole test suite with the race detector
+.PHONY: test
+test:
+	$(GO) test -race -count=1 ./...
+
+## bench: run the benchmarks (gateway vs direct simulator ratios are printed by the e2e benchmarks)
+.PHONY: bench
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+## fuzz: run every native fuzzer for FUZZTIME each (default 10s)
+.PHONY: fuzz
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for t in $$(grep -h '^func Fuzz' $$f/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "fuzz $$f $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$f; \
+		done; \
+	done
+
+## generate: regenerate committed code (wire_gen.go)
+.PHONY: generate
+generate:
+	$(GO) generate ./...
+
+## lint: check formatting and run go vet
+.PHONY: lint
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## validate: compile the configuration in CONF and report the first error
+.PHONY: validate
+validate:
+	$(GO) run ./cmd/mimo2api validate -conf $(CONF)
+
+## build: build bin/mimo2api and bin/mimosim
+.PHONY: build
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/mimo2api ./cmd/mimo2api
+	$(GO) build -o bin/mimosim ./cmd/mimosim
+
+## golden: rewrite the golden transcripts from the current code
+.PHONY: golden
+golden:
+	$(GO) test ./... -run Golden -update
+
+## help: list the targets
+.PHONY: help
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /' | column -t -s ':' 2>/dev/null || grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'

@@ -1,0 +1,62 @@
+package biz
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/google/wire"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mimo2api/mimo2api/internal/conf"
+	"github.com/mimo2api/mimo2api/internal/data"
+	"github.com/mimo2api/mimo2api/plugins/plugin"
+)
+
+// ProviderSet provides the core.
+var ProviderSet = wire.NewSet(NewHost)
+
+// TracerName is the instrumentation scope of the gateway's spans.
+const TracerName = "github.com/mimo2api/mimo2api"
+
+// Host implements plugin.Host over the data layer.
+type Host struct {
+	logger   *slog.Logger
+	tracer   trace.Tracer
+	d        *data.Data
+	settings plugin.Settings
+}
+
+var _ plugin.Host = (*Host)(nil)
+
+// NewHost returns the host handed to every plugin.
+func NewHost(bc *conf.Bootstrap, d *data.Data, tp trace.TracerProvider, logger *slog.Logger) *Host {
+	return &Host{
+		logger: logger,
+		tracer: tp.Tracer(TracerName),
+		d:      d,
+		settings: plugin.Settings{
+			UpstreamURL: bc.Upstream.BaseURL,
+			APIKeys:     bc.Auth.APIKeys,
+			DataDir:     bc.Data.Dir,
+			Models:      bc.Models,
+		},
+	}
+}
+
+// Logger implements plugin.Host.
+func (h *Host) Logger(id string) *slog.Logger { return h.logger.With("plugin", id) }
+
+// Tracer implements plugin.Host.
+func (h *Host) Tracer() trace.Tracer { return h.tracer }
+
+// HTTPClient implements plugin.Host.
+func (h *Host) HTTPClient() *http.Client { return h.d.HTTP }
+
+// Accounts implements plugin.Host.
+func (h *Host) Accounts() plugin.AccountPool { return h.d.Pool }
+
+// Tokenizer implements plugin.Host.
+func (h *Host) Tokenizer() plugin.Tokenizer { return h.d.Tokenizer }
+
+// Settings implements plugin.Host.
+func (h *Host) Settings() plugin.Settings { return h.settings }

@@ -1,0 +1,11 @@
+// Package all imports every built-in plugin so that it registers itself. A gateway build
+// imports it once, next to any custom plugin packages.
+package all
+
+import (
+	_ "github.com/mimo2api/mimo2api/plugins/auth"
+	_ "github.com/mimo2api/mimo2api/plugins/dialect/openai"
+	_ "github.com/mimo2api/mimo2api/plugins/models"
+	_ "github.com/mimo2api/mimo2api/plugins/selector"
+	_ "github.com/mimo2api/mimo2api/plugins/upstream"
+)

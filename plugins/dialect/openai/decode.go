@@ -1,0 +1,287 @@
+package openai
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/mimo2api/mimo2api/plugins/plugin"
+)
+
+// maxStop is the number of stop sequences OpenAI accepts.
+const maxStop = 4
+
+// decode parses a Chat Completions request body. Every failure is a 400 *plugin.Error whose
+// Param names the offending field.
+func decode(body []byte) (*plugin.Request, *plugin.Error) {
+	if !gjson.ValidBytes(body) {
+		return nil, plugin.BadRequest("request body is not valid JSON")
+	}
+	root := gjson.ParseBytes(body)
+	if !root.IsObject() {
+		return nil, plugin.BadRequest("request body must be a JSON object")
+	}
+	req := &plugin.Request{ParallelToolCalls: true, ToolChoice: plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}}
+
+	model := root.Get("model")
+	if !model.Exists() || model.Type == gjson.Null {
+		return nil, badParam("model", "you must provide a model parameter")
+	}
+	if model.Type != gjson.String || model.Str == "" {
+		return nil, badParam("model", "model must be a non-empty string")
+	}
+	req.Model = model.Str
+
+	msgs, err := decodeMessages(root.Get("messages"))
+	if err != nil {
+		return nil, err
+	}
+	req.Messages = msgs
+
+	if req.Tools, err = decodeTools(root.Get("tools")); err != nil {
+		return nil, err
+	}
+	if req.ToolChoice, err = decodeToolChoice(root.Get("tool_choice"), req.Tools); err != nil {
+		return nil, err
+	}
+	if v := root.Get("parallel_tool_calls"); present(v) {
+		if req.ParallelToolCalls, err = boolean(v, "parallel_tool_calls"); err != nil {
+			return nil, err
+		}
+	}
+	if v := root.Get("stream"); present(v) {
+		if req.Stream, err = boolean(v, "stream"); err != nil {
+			return nil, err
+		}
+	}
+	if v := root.Get("stream_options"); present(v) {
+		if !v.IsObject() {
+			return nil, badParam("stream_options", "stream_options must be an object")
+		}
+		if u := v.Get("include_usage"); present(u) {
+			if req.IncludeUsage, err = boolean(u, "stream_options.include_usage"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if v := root.Get("reasoning_effort"); present(v) {
+		if v.Type != gjson.String {
+			return nil, badParam("reasoning_effort", "reasoning_effort must be a string")
+		}
+		if v.Str != "" && v.Str != "none" {
+			req.Thinking, req.ReasoningEffort = true, v.Str
+		}
+	}
+	for _, name := range [...]string{"max_completion_tokens", "max_tokens"} {
+		v := root.Get(name)
+		if !present(v) {
+			continue
+		}
+		if req.MaxTokens, err = count(v, name); err != nil {
+			return nil, err
+		}
+		break
+	}
+	if req.Temperature, err = number(root.Get("temperature"), "temperature", 0, 2); err != nil {
+		return nil, err
+	}
+	if req.TopP, err = number(root.Get("top_p"), "top_p", 0, 1); err != nil {
+		return nil, err
+	}
+	if req.Stop, err = decodeStop(root.Get("stop")); err != nil {
+		return nil, err
+	}
+	if v := root.Get("n"); present(v) && (v.Type != gjson.Number || v.Num != 1) {
+		return nil, &plugin.Error{Status: 400, Code: plugin.CodeUnsupported, Param: "n", Message: "only n=1 is supported"}
+	}
+	if v := root.Get("user"); present(v) {
+		if v.Type != gjson.String {
+			return nil, badParam("user", "user must be a string")
+		}
+		req.User = v.Str
+	}
+	return req, nil
+}
+
+func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
+	if !present(v) {
+		return nil, nil
+	}
+	if !v.IsArray() {
+		return nil, badParam("tools", "tools must be an array")
+	}
+	var (
+		tools []plugin.Tool
+		err   *plugin.Error
+	)
+	v.ForEach(func(_, t gjson.Result) bool {
+		param := "tools[" + strconv.Itoa(len(tools)) + "]"
+		if !t.IsObject() {
+			err = badParam(param, "%s must be an object", param)
+			return false
+		}
+		if typ := t.Get("type"); present(typ) && (typ.Type != gjson.String || typ.Str != "function") {
+			err = badParam(param+".type", "only tools of type \"function\" are supported")
+			return false
+		}
+		fn := t.Get("function")
+		if !fn.IsObject() {
+			err = badParam(param+".function", "%s.function must be an object", param)
+			return false
+		}
+		var tool plugin.Tool
+		if tool.Name, err = name(fn.Get("name"), param+".function.name"); err != nil {
+			return false
+		}
+		for _, prev := range tools {
+			if prev.Name == tool.Name {
+				err = badParam(param+".function.name", "duplicate tool name %q", tool.Name)
+				return false
+			}
+		}
+		if d := fn.Get("description"); present(d) {
+			if d.Type != gjson.String {
+				err = badParam(param+".function.description", "%s.function.description must be a string", param)
+				return false
+			}
+			tool.Description = d.Str
+		}
+		if p := fn.Get("parameters"); present(p) {
+			if !p.IsObject() {
+				err = badParam(param+".function.parameters", "%s.function.parameters must be a JSON schema object", param)
+				return false
+			}
+			tool.Parameters = []byte(p.Raw)
+		}
+		tools = append(tools, tool)
+		return true
+	})
+	return tools, err
+}
+
+func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, *plugin.Error) {
+	auto := plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}
+	if !present(v) {
+		return auto, nil
+	}
+	var tc plugin.ToolChoice
+	switch {
+	case v.Type == gjson.String:
+		switch m := plugin.ToolChoiceMode(v.Str); m {
+		case plugin.ToolChoiceAuto, plugin.ToolChoiceNone, plugin.ToolChoiceRequired:
+			tc.Mode = m
+		default:
+			return auto, badParam("tool_choice", "tool_choice must be \"auto\", \"none\", \"required\" or a function object")
+		}
+	case v.IsObject():
+		if typ := v.Get("type"); typ.Type != gjson.String || typ.Str != "function" {
+			return auto, badParam("tool_choice.type", "only tool_choice objects of type \"function\" are supported")
+		}
+		n, err := name(v.Get("function.name"), "tool_choice.function.name")
+		if err != nil {
+			return auto, err
+		}
+		tc = plugin.ToolChoice{Mode: plugin.ToolChoiceFunction, Name: n}
+	default:
+		return auto, badParam("tool_choice", "tool_choice must be a string or an object")
+	}
+	switch tc.Mode {
+	case plugin.ToolChoiceRequired:
+		if len(tools) == 0 {
+			return auto, badParam("tool_choice", "tool_choice \"required\" needs tools")
+		}
+	case plugin.ToolChoiceFunction:
+		for _, t := range tools {
+			if t.Name == tc.Name {
+				return tc, nil
+			}
+		}
+		return auto, badParam("tool_choice", "tool_choice names function %q, which is not in tools", tc.Name)
+	}
+	return tc, nil
+}
+
+func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
+	switch {
+	case !present(v):
+		return nil, nil
+	case v.Type == gjson.String:
+		if v.Str == "" {
+			return nil, nil
+		}
+		return []string{v.Str}, nil
+	case !v.IsArray():
+		return nil, badParam("stop", "stop must be a string or an array of strings")
+	}
+	var (
+		stop []string
+		err  *plugin.Error
+		n    int
+	)
+	v.ForEach(func(_, s gjson.Result) bool {
+		if n++; n > maxStop {
+			err = badParam("stop", "stop accepts at most %d sequences", maxStop)
+			return false
+		}
+		if s.Type != gjson.String {
+			err = badParam("stop", "stop must be a string or an array of strings")
+			return false
+		}
+		if s.Str != "" {
+			stop = append(stop, s.Str)
+		}
+		return true
+	})
+	return stop, err
+}
+
+// present reports whether a field was given with a non-null value.
+func present(v gjson.Result) bool { return v.Exists() && v.Type != gjson.Null }
+
+func badParam(param, format string, args ...any) *plugin.Error {
+	e := plugin.BadRequest(format, args...)
+	e.Param = param
+	return e
+}
+
+func boolean(v gjson.Result, param string) (bool, *plugin.Error) {
+	if v.Type != gjson.True && v.Type != gjson.False {
+		return false, badParam(param, "%s must be a boolean", param)
+	}
+	return v.Type == gjson.True, nil
+}
+
+// name returns a required, non-empty string field.
+func name(v gjson.Result, param string) (string, *plugin.Error) {
+	if v.Type != gjson.String || v.Str == "" {
+		return "", badParam(param, "%s must be a non-empty string", param)
+	}
+	return v.Str, nil
+}
+
+// count returns a non-negative integer field.
+func count(v gjson.Result, param string) (int, *plugin.Error) {
+	if v.Type != gjson.Number || v.Num != math.Trunc(v.Num) {
+		return 0, badParam(param, "%s must be an integer", param)
+	}
+	if v.Num < 0 || v.Num > math.MaxInt32 {
+		return 0, badParam(param, "%s must be between 0 and %d", param, math.MaxInt32)
+	}
+	return int(v.Num), nil
+}
+
+// number returns an optional number field within [lo, hi].
+func number(v gjson.Result, param string, lo, hi float64) (*float64, *plugin.Error) {
+	if !present(v) {
+		return nil, nil
+	}
+	if v.Type != gjson.Number {
+		return nil, badParam(param, "%s must be a number", param)
+	}
+	if v.Num < lo || v.Num > hi {
+		return nil, badParam(param, "%s must be between %g and %g", param, lo, hi)
+	}
+	f := v.Num
+	return &f, nil
+}

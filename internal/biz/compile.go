@@ -48,18 +48,17 @@ type Options struct {
 
 // Compile provisions every plugin of every route and links the chains. On error every plugin
 // provisioned so far is cleaned up.
-func Compile(routes []conf.Route, h plugin.Host, opts Options) (rt *Runtime, err error) {
+func Compile(routes []conf.Route, h plugin.Host, opts Options) (_ *Runtime, err error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 32 << 20
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	rt = &Runtime{mux: http.NewServeMux(), logger: opts.Logger}
+	rt := &Runtime{mux: http.NewServeMux(), logger: opts.Logger}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, rt.Cleanup())
-			rt = nil
 		}
 	}()
 	names := map[string]bool{}

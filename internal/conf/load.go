@@ -8,24 +8,40 @@ import (
 	"os"
 	"strings"
 
-	"github.com/go-kratos/kratos/v2/config"
 	"github.com/go-kratos/kratos/v2/config/file"
+	"github.com/go-kratos/kratos/v2/encoding"
+	_ "github.com/go-kratos/kratos/v2/encoding/json" // registers the json codec
+	_ "github.com/go-kratos/kratos/v2/encoding/yaml" // registers the yaml codec
 )
 
-// Load reads the configuration at path (a file, or a directory whose files are merged), decodes
-// it strictly and applies environment overrides from getenv (os.Getenv when nil).
+// Load reads the configuration at path (a file, or a directory whose files are merged in name
+// order, later files replacing what earlier ones set), decodes it strictly and applies
+// environment overrides from getenv (os.Getenv when nil). It reads through kratos' file source
+// and codecs but starts no file watcher: reloads are explicit (SIGHUP, admin API) and always
+// start from a fresh load.
 func Load(path string, getenv func(string) string) (*Bootstrap, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	c := config.New(config.WithSource(file.NewSource(path)))
-	defer c.Close()
-	if err := c.Load(); err != nil {
+	kvs, err := file.NewSource(path).Load()
+	if err != nil {
 		return nil, fmt.Errorf("load config %s: %w", path, err)
 	}
-	var raw json.RawMessage
-	if err := c.Scan(&raw); err != nil {
-		return nil, fmt.Errorf("read config %s: %w", path, err)
+	merged := map[string]any{}
+	for _, kv := range kvs {
+		codec := encoding.GetCodec(kv.Format)
+		if codec == nil {
+			continue // not a configuration file (README, backups ...)
+		}
+		var m map[string]any
+		if err := codec.Unmarshal(kv.Value, &m); err != nil {
+			return nil, fmt.Errorf("config %s: %w", kv.Key, err)
+		}
+		merge(merged, m)
+	}
+	raw, err := json.Marshal(merged)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	bc, err := Decode(raw)
 	if err != nil {
@@ -36,6 +52,19 @@ func Load(path string, getenv func(string) string) (*Bootstrap, error) {
 	}
 	bc.Defaults()
 	return bc, nil
+}
+
+// merge copies src into dst: nested maps merge, everything else (lists included) is replaced.
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				merge(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
 }
 
 // Decode strictly decodes a JSON configuration.

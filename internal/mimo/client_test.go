@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,19 +172,21 @@ func TestChatQuotedCookies(t *testing.T) {
 func TestChatStatus(t *testing.T) {
 	status := func(code int, header http.Header) sim.Scenario {
 		return func(*sim.Received) sim.Reply {
-			return sim.Reply{Status: code, Header: header, Body: `{"code":` + http.StatusText(code) + `}`}
+			return sim.Reply{Status: code, Header: header, Body: fmt.Sprintf(`{"code":%d}`, code)}
 		}
 	}
 	redirect := status(http.StatusFound, http.Header{"Location": {"/ok"}})
 	scenarios := map[string]sim.Scenario{
-		"http302":         redirect,
-		"http403":         status(http.StatusForbidden, nil),
-		"http429_retry":   status(http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}}),
-		"http451":         status(451, nil),
-		"http461":         status(461, nil),
-		"http404":         status(http.StatusNotFound, nil),
-		"http400":         status(http.StatusBadRequest, nil),
-		"json_envelope":   func(*sim.Received) sim.Reply { return sim.Reply{Status: 200, Body: `{"code":401,"msg":"unauthorized"}`} },
+		"http302":       redirect,
+		"http403":       status(http.StatusForbidden, nil),
+		"http429_retry": status(http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}}),
+		"http451":       status(451, nil),
+		"http461":       status(461, nil),
+		"http404":       status(http.StatusNotFound, nil),
+		"http400":       status(http.StatusBadRequest, nil),
+		"json_envelope": func(*sim.Received) sim.Reply {
+			return sim.Reply{Status: 200, Body: `{"code":401,"msg":"unauthorized"}`}
+		},
 		"json_envelope_0": func(*sim.Received) sim.Reply { return sim.Reply{Status: 200, Body: `{"code":0,"msg":"?"}`} },
 	}
 	_, srv := newSim(t, sim.Options{Scenarios: scenarios})
@@ -366,5 +371,77 @@ func TestChatCancel(t *testing.T) {
 		}
 	case <-time.After(drip / 2):
 		t.Fatal("the simulator's handler did not see the disconnect")
+	}
+}
+
+func TestChatReusesConnections(t *testing.T) {
+	s := sim.New(sim.Options{})
+	var mu sync.Mutex
+	conns := 0
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := &Client{BaseURL: srv.URL, HTTP: srv.Client()}
+	for range 3 {
+		stream, err := c.Chat(t.Context(), testAccount(), ChatRequest{Query: "q"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := collect(t, stream); r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Errorf("%d connections for 3 sequential calls, want 1", conns)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"7", 7 * time.Second},
+		{" 30 ", 30 * time.Second},
+		{"0", 0},
+		{"-5", 0},
+		{"soon", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+	}
+	for _, tt := range tests {
+		if got := retryAfter(tt.in, now); got != tt.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc"},
+		{"a\x00b", 10, "ab"},
+		{"北京", 4, "北"},
+		{"北京", 2, ""},
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.in, tt.n); got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
 	}
 }

@@ -12,11 +12,8 @@ import (
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
-// Errors of the upstream event stream.
-var (
-	errEmpty = &plugin.Error{Status: http.StatusBadGateway, Code: plugin.CodeUpstreamEmpty, Retryable: true,
-		Message: "the upstream returned an empty answer"}
-)
+// maxDrainEvents bounds the events read after the upstream's finish event.
+const maxDrainEvents = 16
 
 // Events decodes an upstream chat SSE body into canonical events: text and reasoning deltas,
 // then one usage event (when the upstream reported usage) and a finish event. An error event of
@@ -97,7 +94,8 @@ func (d *decoder) end(finished bool) {
 	}
 	switch {
 	case !d.produced:
-		d.yield(plugin.Event{}, errEmpty)
+		d.yield(plugin.Event{}, &plugin.Error{Status: http.StatusBadGateway, Code: plugin.CodeUpstreamEmpty,
+			Retryable: true, Message: "the upstream returned an empty answer"})
 		return
 	case !finished:
 		d.yield(plugin.Event{}, &plugin.Error{Status: http.StatusBadGateway, Code: plugin.CodeUpstream,
@@ -110,7 +108,20 @@ func (d *decoder) end(finished bool) {
 			return
 		}
 	}
-	d.yield(plugin.Event{Kind: plugin.EventFinish, Finish: plugin.FinishStop}, nil)
+	if d.yield(plugin.Event{Kind: plugin.EventFinish, Finish: plugin.FinishStop}, nil) {
+		d.drain()
+	}
+}
+
+// drain reads what follows the finish event (normally nothing) up to a bound, so that the
+// connection goes back to the pool instead of being closed with unread data. The upstream ends
+// the body right after its finish event.
+func (d *decoder) drain() {
+	for range maxDrainEvents {
+		if _, err := d.dec.Next(); err != nil {
+			return
+		}
+	}
 }
 
 // readError converts an error reading the body. Context errors pass through unchanged.

@@ -78,7 +78,7 @@ func equalEvents(a, b []Event) bool {
 
 func FuzzDecoder(f *testing.F) {
 	f.Add([]byte("id:" + mimoID + "\nevent:message\ndata:{\"type\":\"text\",\"content\":\"Hello\"}\n\n"))
-	f.Add(mimoStream(3))
+	f.Add(mimoStream(1))
 	f.Add([]byte("event:dialogId\ndata:{\"content\":\"30193626\"}\n\nevent:message\ndata:{\"type\":\"text\",\"content\":\"<thi\"}\n\n"))
 	f.Add([]byte("event:error\r\ndata:{\"type\":\"text\",\"content\":\"服务器繁忙，请稍后再试\"}\r\n\r\n"))
 	f.Add([]byte("event: usage\rid: 1\rdata: {\"promptTokens\":12}\r\r: ping\r\rdata:[1,2]"))

@@ -22,40 +22,77 @@ func decode(body []byte) (*plugin.Request, *plugin.Error) {
 	if !root.IsObject() {
 		return nil, plugin.BadRequest("request body must be a JSON object")
 	}
-	req := &plugin.Request{ParallelToolCalls: true, ToolChoice: plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}}
+	var f struct {
+		model, messages, tools, toolChoice, parallel, stream, streamOptions, effort,
+		maxTokens, maxCompletionTokens, temperature, topP, stop, n, user gjson.Result
+	}
+	// One pass over the members; a repeated member's last value wins, as with encoding/json.
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			f.model = v
+		case "messages":
+			f.messages = v
+		case "tools":
+			f.tools = v
+		case "tool_choice":
+			f.toolChoice = v
+		case "parallel_tool_calls":
+			f.parallel = v
+		case "stream":
+			f.stream = v
+		case "stream_options":
+			f.streamOptions = v
+		case "reasoning_effort":
+			f.effort = v
+		case "max_tokens":
+			f.maxTokens = v
+		case "max_completion_tokens":
+			f.maxCompletionTokens = v
+		case "temperature":
+			f.temperature = v
+		case "top_p":
+			f.topP = v
+		case "stop":
+			f.stop = v
+		case "n":
+			f.n = v
+		case "user":
+			f.user = v
+		}
+		return true
+	})
 
-	model := root.Get("model")
-	if !model.Exists() || model.Type == gjson.Null {
+	req := &plugin.Request{ParallelToolCalls: true, ToolChoice: plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}}
+	if !present(f.model) {
 		return nil, badParam("model", "you must provide a model parameter")
 	}
-	if model.Type != gjson.String || model.Str == "" {
+	if f.model.Type != gjson.String || f.model.Str == "" {
 		return nil, badParam("model", "model must be a non-empty string")
 	}
-	req.Model = model.Str
+	req.Model = f.model.Str
 
-	msgs, err := decodeMessages(root.Get("messages"))
-	if err != nil {
+	var err *plugin.Error
+	if req.Messages, err = decodeMessages(f.messages); err != nil {
 		return nil, err
 	}
-	req.Messages = msgs
-
-	if req.Tools, err = decodeTools(root.Get("tools")); err != nil {
+	if req.Tools, err = decodeTools(f.tools); err != nil {
 		return nil, err
 	}
-	if req.ToolChoice, err = decodeToolChoice(root.Get("tool_choice"), req.Tools); err != nil {
+	if req.ToolChoice, err = decodeToolChoice(f.toolChoice, req.Tools); err != nil {
 		return nil, err
 	}
-	if v := root.Get("parallel_tool_calls"); present(v) {
-		if req.ParallelToolCalls, err = boolean(v, "parallel_tool_calls"); err != nil {
+	if present(f.parallel) {
+		if req.ParallelToolCalls, err = boolean(f.parallel, "parallel_tool_calls"); err != nil {
 			return nil, err
 		}
 	}
-	if v := root.Get("stream"); present(v) {
-		if req.Stream, err = boolean(v, "stream"); err != nil {
+	if present(f.stream) {
+		if req.Stream, err = boolean(f.stream, "stream"); err != nil {
 			return nil, err
 		}
 	}
-	if v := root.Get("stream_options"); present(v) {
+	if v := f.streamOptions; present(v) {
 		if !v.IsObject() {
 			return nil, badParam("stream_options", "stream_options must be an object")
 		}
@@ -65,7 +102,7 @@ func decode(body []byte) (*plugin.Request, *plugin.Error) {
 			}
 		}
 	}
-	if v := root.Get("reasoning_effort"); present(v) {
+	if v := f.effort; present(v) {
 		if v.Type != gjson.String {
 			return nil, badParam("reasoning_effort", "reasoning_effort must be a string")
 		}
@@ -73,29 +110,28 @@ func decode(body []byte) (*plugin.Request, *plugin.Error) {
 			req.Thinking, req.ReasoningEffort = true, v.Str
 		}
 	}
-	for _, name := range [...]string{"max_completion_tokens", "max_tokens"} {
-		v := root.Get(name)
-		if !present(v) {
-			continue
-		}
-		if req.MaxTokens, err = count(v, name); err != nil {
-			return nil, err
-		}
-		break
+	switch {
+	case present(f.maxCompletionTokens):
+		req.MaxTokens, err = count(f.maxCompletionTokens, "max_completion_tokens")
+	case present(f.maxTokens):
+		req.MaxTokens, err = count(f.maxTokens, "max_tokens")
 	}
-	if req.Temperature, err = number(root.Get("temperature"), "temperature", 0, 2); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	if req.TopP, err = number(root.Get("top_p"), "top_p", 0, 1); err != nil {
+	if req.Temperature, err = number(f.temperature, "temperature", 0, 2); err != nil {
 		return nil, err
 	}
-	if req.Stop, err = decodeStop(root.Get("stop")); err != nil {
+	if req.TopP, err = number(f.topP, "top_p", 0, 1); err != nil {
 		return nil, err
 	}
-	if v := root.Get("n"); present(v) && (v.Type != gjson.Number || v.Num != 1) {
+	if req.Stop, err = decodeStop(f.stop); err != nil {
+		return nil, err
+	}
+	if v := f.n; present(v) && (v.Type != gjson.Number || v.Num != 1) {
 		return nil, &plugin.Error{Status: 400, Code: plugin.CodeUnsupported, Param: "n", Message: "only n=1 is supported"}
 	}
-	if v := root.Get("user"); present(v) {
+	if v := f.user; present(v) {
 		if v.Type != gjson.String {
 			return nil, badParam("user", "user must be a string")
 		}

@@ -43,7 +43,24 @@ func decodeMessage(m gjson.Result, param string) (plugin.Message, *plugin.Error)
 	if !m.IsObject() {
 		return msg, badParam(param, "%s must be an object", param)
 	}
-	role := m.Get("role")
+	var role, content, toolCalls, reasoningContent, reasoning, toolCallID gjson.Result
+	m.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "role":
+			role = v
+		case "content":
+			content = v
+		case "tool_calls":
+			toolCalls = v
+		case "reasoning_content":
+			reasoningContent = v
+		case "reasoning":
+			reasoning = v
+		case "tool_call_id":
+			toolCallID = v
+		}
+		return true
+	})
 	if role.Type != gjson.String {
 		return msg, badParam(param+".role", "%s.role must be a string", param)
 	}
@@ -60,31 +77,29 @@ func decodeMessage(m gjson.Result, param string) (plugin.Message, *plugin.Error)
 		return msg, badParam(param+".role", "%s.role %q is not one of system, developer, user, assistant, tool or function", param, role.Str)
 	}
 	var err *plugin.Error
-	if msg.Parts, err = decodeContent(m.Get("content"), param+".content"); err != nil {
+	if msg.Parts, err = decodeContent(content, param+".content"); err != nil {
 		return msg, err
 	}
 	switch role.Str {
 	case "assistant":
-		if msg.ToolCalls, err = decodeToolCalls(m.Get("tool_calls"), param+".tool_calls"); err != nil {
+		if msg.ToolCalls, err = decodeToolCalls(toolCalls, param+".tool_calls"); err != nil {
 			return msg, err
 		}
-		for _, field := range [...]string{"reasoning_content", "reasoning"} {
-			r := m.Get(field)
-			if !present(r) {
-				continue
-			}
+		r, field := reasoningContent, "reasoning_content"
+		if !present(r) {
+			r, field = reasoning, "reasoning"
+		}
+		if present(r) {
 			if r.Type != gjson.String {
 				return msg, badParam(param+"."+field, "%s.%s must be a string", param, field)
 			}
 			msg.Reasoning = r.Str
-			break
 		}
 	case "tool":
-		id := m.Get("tool_call_id")
-		if id.Type != gjson.String || id.Str == "" {
+		if toolCallID.Type != gjson.String || toolCallID.Str == "" {
 			return msg, badParam(param+".tool_call_id", "%s.tool_call_id must be a non-empty string", param)
 		}
-		msg.ToolCallID = id.Str
+		msg.ToolCallID = toolCallID.Str
 	}
 	return msg, nil
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -62,7 +61,7 @@ func NewGateway(bc *conf.Bootstrap, host *biz.Host, tp trace.TracerProvider, log
 		host:   host,
 		logger: logger,
 		tracer: tp.Tracer(biz.TracerName),
-		prop:   otel.GetTextMapPropagator(),
+		prop:   propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		opts:   biz.Options{MaxBodyBytes: bc.Server.MaxBodyBytes, Logger: logger},
 	}
 	rt, err := biz.Compile(bc.Routes, host, g.opts)

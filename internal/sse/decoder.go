@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"iter"
+	"math/bits"
 )
 
 const (
@@ -237,12 +238,9 @@ func indexEOL(b []byte) int {
 // startLine parses the field name at the start of a line, sets d.field and
 // returns the start of the value (after the colon and one optional space).
 func (d *Decoder) startLine(line []byte) []byte {
-	name, value := line, line[len(line):]
-	if i := bytes.IndexByte(line, ':'); i >= 0 {
-		name, value = line[:i], line[i+1:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
-		}
+	name, value, found := bytes.Cut(line, []byte{':'})
+	if found && len(value) > 0 && value[0] == ' ' {
+		value = value[1:]
 	}
 	switch string(name) {
 	case "data":
@@ -289,7 +287,9 @@ func (d *Decoder) grow(b []byte, n int) []byte {
 	if need <= cap(b) {
 		return b
 	}
-	nb := make([]byte, len(b), min(max(2*cap(b), need, 512), d.max))
+	c := max(2*cap(b), need, 512)
+	c = 1 << bits.Len(uint(c-1)) // a power of two: a 16 MiB line fits 16 MiB
+	nb := make([]byte, len(b), min(c, d.max))
 	copy(nb, b)
 	return nb
 }

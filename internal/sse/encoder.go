@@ -26,7 +26,7 @@ func NewEncoder(w io.Writer) *Encoder {
 	e := &Encoder{bw: bufio.NewWriter(w)}
 	switch f := w.(type) {
 	case http.ResponseWriter:
-		_ = f
+		e.flush = http.NewResponseController(f).Flush
 	case interface{ Flush() error }:
 		e.flush = f.Flush
 	case http.Flusher:

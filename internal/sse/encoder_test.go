@@ -197,30 +197,42 @@ func TestEncoderHTTPFlush(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	d := NewDecoder(resp.Body)
-
+	// The request and the first read run in a goroutine: without a flush
+	// even the response headers stay in the server's buffer.
 	type result struct {
-		ev  Event
-		err error
+		resp *http.Response
+		dec  *Decoder
+		ev   Event
+		err  error
 	}
 	first := make(chan result, 1)
 	go func() {
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			first <- result{err: err}
+			return
+		}
+		d := NewDecoder(resp.Body)
 		e, err := d.Next()
 		e.Data = bytes.Clone(e.Data)
-		first <- result{e, err}
+		first <- result{resp, d, e, err}
 	}()
+	var (
+		resp *http.Response
+		d    *Decoder
+	)
 	select {
 	case r := <-first:
+		if r.resp != nil {
+			resp, d = r.resp, r.dec
+			defer resp.Body.Close()
+		}
 		if r.err != nil {
+			close(proceed)
 			t.Fatalf("first event: %v", r.err)
 		}
-		e := r.ev
-		if diff := cmp.Diff(ev("message", "1", "first"), e); diff != "" {
+		if diff := cmp.Diff(ev("message", "1", "first"), r.ev); diff != "" {
+			close(proceed)
 			t.Fatalf("first event mismatch (-want +got):\n%s", diff)
 		}
 	case <-time.After(10 * time.Second):

@@ -2,7 +2,6 @@ package openai
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/tidwall/gjson"
 
@@ -138,104 +137,6 @@ func decode(body []byte) (*plugin.Request, *plugin.Error) {
 		req.User = v.Str
 	}
 	return req, nil
-}
-
-func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
-	if !present(v) {
-		return nil, nil
-	}
-	if !v.IsArray() {
-		return nil, badParam("tools", "tools must be an array")
-	}
-	var (
-		tools []plugin.Tool
-		err   *plugin.Error
-	)
-	v.ForEach(func(_, t gjson.Result) bool {
-		param := "tools[" + strconv.Itoa(len(tools)) + "]"
-		if !t.IsObject() {
-			err = badParam(param, "%s must be an object", param)
-			return false
-		}
-		if typ := t.Get("type"); present(typ) && (typ.Type != gjson.String || typ.Str != "function") {
-			err = badParam(param+".type", "only tools of type \"function\" are supported")
-			return false
-		}
-		fn := t.Get("function")
-		if !fn.IsObject() {
-			err = badParam(param+".function", "%s.function must be an object", param)
-			return false
-		}
-		var tool plugin.Tool
-		if tool.Name, err = name(fn.Get("name"), param+".function.name"); err != nil {
-			return false
-		}
-		for _, prev := range tools {
-			if prev.Name == tool.Name {
-				err = badParam(param+".function.name", "duplicate tool name %q", tool.Name)
-				return false
-			}
-		}
-		if d := fn.Get("description"); present(d) {
-			if d.Type != gjson.String {
-				err = badParam(param+".function.description", "%s.function.description must be a string", param)
-				return false
-			}
-			tool.Description = d.Str
-		}
-		if p := fn.Get("parameters"); present(p) {
-			if !p.IsObject() {
-				err = badParam(param+".function.parameters", "%s.function.parameters must be a JSON schema object", param)
-				return false
-			}
-			tool.Parameters = []byte(p.Raw)
-		}
-		tools = append(tools, tool)
-		return true
-	})
-	return tools, err
-}
-
-func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, *plugin.Error) {
-	auto := plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}
-	if !present(v) {
-		return auto, nil
-	}
-	var tc plugin.ToolChoice
-	switch {
-	case v.Type == gjson.String:
-		switch m := plugin.ToolChoiceMode(v.Str); m {
-		case plugin.ToolChoiceAuto, plugin.ToolChoiceNone, plugin.ToolChoiceRequired:
-			tc.Mode = m
-		default:
-			return auto, badParam("tool_choice", "tool_choice must be \"auto\", \"none\", \"required\" or a function object")
-		}
-	case v.IsObject():
-		if typ := v.Get("type"); typ.Type != gjson.String || typ.Str != "function" {
-			return auto, badParam("tool_choice.type", "only tool_choice objects of type \"function\" are supported")
-		}
-		n, err := name(v.Get("function.name"), "tool_choice.function.name")
-		if err != nil {
-			return auto, err
-		}
-		tc = plugin.ToolChoice{Mode: plugin.ToolChoiceFunction, Name: n}
-	default:
-		return auto, badParam("tool_choice", "tool_choice must be a string or an object")
-	}
-	switch tc.Mode {
-	case plugin.ToolChoiceRequired:
-		if len(tools) == 0 {
-			return auto, badParam("tool_choice", "tool_choice \"required\" needs tools")
-		}
-	case plugin.ToolChoiceFunction:
-		for _, t := range tools {
-			if t.Name == tc.Name {
-				return tc, nil
-			}
-		}
-		return auto, badParam("tool_choice", "tool_choice names function %q, which is not in tools", tc.Name)
-	}
-	return tc, nil
 }
 
 func decodeStop(v gjson.Result) ([]string, *plugin.Error) {

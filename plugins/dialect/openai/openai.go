@@ -17,9 +17,9 @@ import (
 // ID is the plugin's registry id.
 const ID = "dialect.openai_chat"
 
-func init() {
-	plugin.Register(plugin.Info{ID: ID, New: func() plugin.Plugin { return new(Chat) }})
-}
+var info = plugin.Info{ID: ID, New: func() plugin.Plugin { return new(Chat) }}
+
+func init() { plugin.Register(info) }
 
 // Reasoning field settings of Chat.ReasoningField.
 const (
@@ -43,9 +43,7 @@ type Chat struct {
 var _ plugin.Dialect = (*Chat)(nil)
 
 // PluginInfo implements plugin.Plugin.
-func (*Chat) PluginInfo() plugin.Info {
-	return plugin.Info{ID: ID, New: func() plugin.Plugin { return new(Chat) }}
-}
+func (*Chat) PluginInfo() plugin.Info { return info }
 
 // Provision implements plugin.Provisioner.
 func (c *Chat) Provision(plugin.Host) error {

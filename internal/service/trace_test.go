@@ -1,0 +1,175 @@
+package service
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/mimo2api/mimo2api/internal/biz"
+	"github.com/mimo2api/mimo2api/internal/conf"
+	"github.com/mimo2api/mimo2api/internal/data"
+	"github.com/mimo2api/mimo2api/internal/sim"
+	_ "github.com/mimo2api/mimo2api/plugins/all"
+)
+
+const (
+	testKey   = "sk-trace-test-key"
+	testToken = "trace-service-token-secret"
+	testPH    = "trace-ph-secret=="
+)
+
+// newGateway serves the shipped configuration against a simulator, tracing into exp.
+func newGateway(t *testing.T, exp *tracetest.InMemoryExporter) (*httptest.Server, *Gateway, *conf.Bootstrap) {
+	t.Helper()
+	simSrv := httptest.NewServer(sim.New(sim.Options{}))
+	t.Cleanup(simSrv.Close)
+	bc, err := conf.Load("../../configs", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc.Upstream.BaseURL = simSrv.URL
+	bc.Auth.APIKeys = []string{testKey}
+	bc.Accounts = []conf.Account{{UserID: "3001", ServiceToken: testToken, PH: testPH}}
+	d, cleanup, err := data.NewData(bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { tp.Shutdown(t.Context()) })
+	logger := slog.New(slog.DiscardHandler)
+	gw, gcleanup, err := NewGateway(bc, biz.NewHost(bc, d, tp, logger), tp, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gcleanup)
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	return srv, gw, bc
+}
+
+func chat(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestStreamSpans checks the span sequence of one streamed chat request: a server span, one
+// span per chain stage named after the plugin id with route and index attributes, the upstream
+// span ending when the stream ends, the incoming trace context honoured, and no secret anywhere.
+func TestStreamSpans(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	srv, _, _ := newGateway(t, exp)
+	status, body := chat(t, srv.URL, `{"model":"mimo-v2.5","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if status != 200 || !strings.Contains(body, "data: [DONE]") {
+		t.Fatalf("got %d %q", status, body)
+	}
+	var spans tracetest.SpanStubs
+	deadline := time.Now().Add(5 * time.Second)
+	for len(spans) < 5 && time.Now().Before(deadline) {
+		spans = exp.GetSpans()
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+	byName := map[string]tracetest.SpanStub{}
+	var names []string
+	for _, s := range spans {
+		names = append(names, s.Name)
+		byName[s.Name] = s
+	}
+	want := []string{"plugin upstream.mimo", "plugin select.round_robin", "plugin dialect.openai_chat", "plugin auth.apikey", "POST /v1/chat/completions"}
+	for _, n := range want {
+		if _, ok := byName[n]; !ok {
+			t.Fatalf("spans = %v, missing %q", names, n)
+		}
+	}
+	server := byName["POST /v1/chat/completions"]
+	if server.SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("the incoming traceparent was not honoured: trace %s", server.SpanContext.TraceID())
+	}
+	// Request stages nest in chain order; the terminal is a child of the last request stage.
+	parents := [][2]string{
+		{"plugin auth.apikey", "POST /v1/chat/completions"},
+		{"plugin dialect.openai_chat", "plugin auth.apikey"},
+		{"plugin select.round_robin", "plugin dialect.openai_chat"},
+		{"plugin upstream.mimo", "plugin select.round_robin"},
+	}
+	for _, p := range parents {
+		if got := byName[p[0]].Parent.SpanID(); got != byName[p[1]].SpanContext.SpanID() {
+			t.Errorf("%s is not a child of %s", p[0], p[1])
+		}
+	}
+	for i, id := range []string{"auth.apikey", "dialect.openai_chat", "select.round_robin", "upstream.mimo"} {
+		s := byName["plugin "+id]
+		attrs := attrMap(s.Attributes)
+		if attrs["gateway.route"] != "openai-chat" || attrs["gateway.plugin.id"] != id || attrs["gateway.plugin.index"] != int64(i) {
+			t.Errorf("span %s attributes = %v", s.Name, attrs)
+		}
+	}
+	// The upstream span covers the stream: it ends after the request stages returned.
+	up, sel := byName["plugin upstream.mimo"], byName["plugin select.round_robin"]
+	if up.EndTime.Before(sel.EndTime) {
+		t.Errorf("upstream span ended at %v, before the selector returned at %v: stream spans must end with the stream", up.EndTime, sel.EndTime)
+	}
+	for _, s := range spans {
+		for _, kv := range s.Attributes {
+			v := kv.Value.Emit()
+			for _, secret := range []string{testKey, testToken, testPH} {
+				if strings.Contains(v, secret) {
+					t.Errorf("span %s attribute %s holds a secret", s.Name, kv.Key)
+				}
+			}
+		}
+	}
+	if !slices.Contains(names, "plugin upstream.mimo") {
+		t.Fatal("unreachable")
+	}
+}
+
+func attrMap(kvs []attribute.KeyValue) map[string]any {
+	m := map[string]any{}
+	for _, kv := range kvs {
+		m[string(kv.Key)] = kv.Value.AsInterface()
+	}
+	return m
+}
+
+// TestReload swaps the routes atomically and refuses a broken configuration.
+func TestReload(t *testing.T) {
+	srv, gw, bc := newGateway(t, tracetest.NewInMemoryExporter())
+	if status, _ := chat(t, srv.URL, `{"model":"mimo-v2.5","messages":[{"role":"user","content":"hi"}]}`); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	broken := *bc
+	broken.Routes = []conf.Route{{Name: "x", Method: "GET", Path: "/x", Chain: []conf.Entry{{Use: "auth.apikey"}}}}
+	if err := gw.Reload(&broken); err == nil || !strings.Contains(err.Error(), `route "x": chain has no terminal`) {
+		t.Fatalf("reload of a broken config: %v", err)
+	}
+	if status, _ := chat(t, srv.URL, `{"model":"mimo-v2.5","messages":[{"role":"user","content":"hi"}]}`); status != 200 {
+		t.Fatalf("a refused reload must keep the running routes: status %d", status)
+	}
+	smaller := *bc
+	smaller.Routes = bc.Routes[1:] // drop the chat route
+	if err := gw.Reload(&smaller); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := chat(t, srv.URL, `{"model":"mimo-v2.5","messages":[{"role":"user","content":"hi"}]}`); status != 404 {
+		t.Fatalf("after reload without the chat route: status %d, want 404", status)
+	}
+}

@@ -7,5 +7,6 @@ import (
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/openai"
 	_ "github.com/mimo2api/mimo2api/plugins/models"
 	_ "github.com/mimo2api/mimo2api/plugins/selector"
+	_ "github.com/mimo2api/mimo2api/plugins/sysprompt"
 	_ "github.com/mimo2api/mimo2api/plugins/upstream"
 )

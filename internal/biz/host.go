@@ -3,6 +3,7 @@ package biz
 import (
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/google/wire"
 	"go.opentelemetry.io/otel/trace"
@@ -23,24 +24,27 @@ type Host struct {
 	logger   *slog.Logger
 	tracer   trace.Tracer
 	d        *data.Data
-	settings plugin.Settings
+	settings atomic.Pointer[plugin.Settings]
 }
 
 var _ plugin.Host = (*Host)(nil)
 
 // NewHost returns the host handed to every plugin.
 func NewHost(bc *conf.Bootstrap, d *data.Data, tp trace.TracerProvider, logger *slog.Logger) *Host {
-	return &Host{
-		logger: logger,
-		tracer: tp.Tracer(TracerName),
-		d:      d,
-		settings: plugin.Settings{
-			UpstreamURL: bc.Upstream.BaseURL,
-			APIKeys:     bc.Auth.APIKeys,
-			DataDir:     bc.Data.Dir,
-			Models:      bc.Models,
-		},
-	}
+	h := &Host{logger: logger, tracer: tp.Tracer(TracerName), d: d}
+	h.Update(bc)
+	return h
+}
+
+// Update replaces the deployment settings with bc's; plugins provisioned afterwards (on reload)
+// see the new values.
+func (h *Host) Update(bc *conf.Bootstrap) {
+	h.settings.Store(&plugin.Settings{
+		UpstreamURL: bc.Upstream.BaseURL,
+		APIKeys:     bc.Auth.APIKeys,
+		DataDir:     bc.Data.Dir,
+		Models:      bc.Models,
+	})
 }
 
 // Logger implements plugin.Host.
@@ -59,4 +63,7 @@ func (h *Host) Accounts() plugin.AccountPool { return h.d.Pool }
 func (h *Host) Tokenizer() plugin.Tokenizer { return h.d.Tokenizer }
 
 // Settings implements plugin.Host.
-func (h *Host) Settings() plugin.Settings { return h.settings }
+func (h *Host) Settings() plugin.Settings { return *h.settings.Load() }
+
+// Restore puts back settings returned by Settings, after a failed reload.
+func (h *Host) Restore(s plugin.Settings) { h.settings.Store(&s) }

@@ -13,12 +13,11 @@ import (
 
 	"github.com/mimo2api/mimo2api/internal/biz"
 	"github.com/mimo2api/mimo2api/internal/conf"
-	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
 // Gateway serves the routes of the current configuration.
 type Gateway struct {
-	host   plugin.Host
+	host   *biz.Host
 	logger *slog.Logger
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
@@ -85,8 +84,11 @@ func NewGateway(bc *conf.Bootstrap, host *biz.Host, tp trace.TracerProvider, log
 func (g *Gateway) Reload(bc *conf.Bootstrap) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	prev := g.host.Settings()
+	g.host.Update(bc)
 	rt, err := biz.Compile(bc.Routes, g.host, g.opts)
 	if err != nil {
+		g.host.Restore(prev)
 		return fmt.Errorf("reload: %w", err)
 	}
 	old := g.current.Swap(newGeneration(rt))

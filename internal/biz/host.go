@@ -10,6 +10,7 @@ import (
 
 	"github.com/mimo2api/mimo2api/internal/conf"
 	"github.com/mimo2api/mimo2api/internal/data"
+	"github.com/mimo2api/mimo2api/internal/data/store"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -27,7 +28,10 @@ type Host struct {
 	settings atomic.Pointer[plugin.Settings]
 }
 
-var _ plugin.Host = (*Host)(nil)
+var (
+	_ plugin.Host = (*Host)(nil)
+	_ store.Host  = (*Host)(nil)
+)
 
 // NewHost returns the host handed to every plugin.
 func NewHost(bc *conf.Bootstrap, d *data.Data, tp trace.TracerProvider, logger *slog.Logger) *Host {
@@ -67,3 +71,6 @@ func (h *Host) Settings() plugin.Settings { return *h.settings.Load() }
 
 // Restore puts back settings returned by Settings, after a failed reload.
 func (h *Host) Restore(s plugin.Settings) { h.settings.Store(&s) }
+
+// Store implements store.Host: the SQLite store under the data directory, opened on first use.
+func (h *Host) Store() (store.Store, error) { return h.d.Store() }

@@ -4,10 +4,13 @@ package data
 
 import (
 	"net/http"
+	"path/filepath"
+	"sync"
 
 	"github.com/google/wire"
 
 	"github.com/mimo2api/mimo2api/internal/conf"
+	"github.com/mimo2api/mimo2api/internal/data/store"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -22,6 +25,37 @@ type Data struct {
 	Pool *Pool
 	// Tokenizer counts tokens.
 	Tokenizer *Tokenizer
+
+	storePath string
+	storeMu   sync.Mutex
+	store     *store.SQLite
+}
+
+// StoreFile is the database file name under the data directory.
+const StoreFile = "mimo2api.db"
+
+// Store returns the SQLite store under the data directory, opening it on first use, so that
+// deployments whose routes keep no state never create the file.
+func (d *Data) Store() (store.Store, error) {
+	d.storeMu.Lock()
+	defer d.storeMu.Unlock()
+	if d.store == nil {
+		s, err := store.OpenSQLite(d.storePath, store.Options{})
+		if err != nil {
+			return nil, err
+		}
+		d.store = s
+	}
+	return d.store, nil
+}
+
+func (d *Data) closeStore() {
+	d.storeMu.Lock()
+	defer d.storeMu.Unlock()
+	if d.store != nil {
+		d.store.Close()
+		d.store = nil
+	}
 }
 
 // NewData builds the data layer from the configuration.
@@ -39,6 +73,10 @@ func NewData(bc *conf.Bootstrap) (*Data, func(), error) {
 		}),
 		Tokenizer: NewTokenizer(),
 	}
-	cleanup := func() { d.HTTP.CloseIdleConnections() }
+	d.storePath = filepath.Join(bc.Data.Dir, StoreFile)
+	cleanup := func() {
+		d.HTTP.CloseIdleConnections()
+		d.closeStore()
+	}
 	return d, cleanup, nil
 }

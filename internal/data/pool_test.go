@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/mimo2api/mimo2api/internal/conf"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -124,5 +127,27 @@ func TestTokenizerOffline(t *testing.T) {
 	}
 	if tok.Count("") != 0 {
 		t.Fatal("empty text has tokens")
+	}
+}
+
+func TestStoreOpenedLazily(t *testing.T) {
+	dir := t.TempDir()
+	d, cleanup, err := NewData(&conf.Bootstrap{Data: conf.Data{Dir: dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, StoreFile)); !os.IsNotExist(err) {
+		t.Fatalf("the store file exists before first use: %v", err)
+	}
+	s, err := d.Store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2, _ := d.Store(); s2 != s {
+		t.Fatal("Store opened the database twice")
+	}
+	cleanup()
+	if _, err := os.Stat(filepath.Join(dir, StoreFile)); err != nil {
+		t.Fatalf("no store file after first use: %v", err)
 	}
 }

@@ -71,4 +71,7 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-tool github.com/google/wire/cmd/wire
+tool (
+	github.com/google/wire/cmd/wire
+	google.golang.org/protobuf/cmd/protoc-gen-go
+)

@@ -5,6 +5,7 @@ package all
 import (
 	_ "github.com/mimo2api/mimo2api/plugins/auth"
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/openai"
+	_ "github.com/mimo2api/mimo2api/plugins/dialect/responses"
 	_ "github.com/mimo2api/mimo2api/plugins/models"
 	_ "github.com/mimo2api/mimo2api/plugins/selector"
 	_ "github.com/mimo2api/mimo2api/plugins/sysprompt"

@@ -1,0 +1,135 @@
+// Package responses is the dialect.openai_responses plugin: it decodes OpenAI Responses API
+// requests (POST /v1/responses) into the canonical plugin.Request and renders the canonical
+// event stream and every plugin.Error in the shapes the official OpenAI clients expect: one
+// response object, or a stream of typed events (event: <type> / data: <json>) with strictly
+// increasing sequence numbers that ends with response.completed, response.incomplete or
+// response.failed.
+//
+// Policies where the gateway cannot honour the API exactly:
+//
+//   - reasoning.effort "none" and "minimal" (and no reasoning object) leave thinking off: the
+//     upstream's lowest level still thinks at length. "xhigh" asks for "high"; "low", "medium"
+//     and "high" are sent as is. The thinking text arrives as a reasoning item whose summary
+//     holds it.
+//   - max_output_tokens is validated, recorded and echoed, but the upstream has no output limit.
+//   - text.format json_object and json_schema add a system instruction (with the compact schema
+//     for json_schema). The final answer text loses a surrounding ``` fence and any prose around
+//     the JSON value when that yields valid JSON; in streams the deltas are sent as produced and
+//     the .done events and the final response carry the cleaned text. An answer that does not
+//     match the schema is still returned as is, with status "completed" (as the API does for a
+//     non-strict schema); the mismatch is recorded as a span event and logged.
+//   - store is accepted; responses are stored only when a Store is available (see
+//     StoreProvider and StoreKey), and the response echoes "store": true only then. Without a
+//     store previous_response_id fails with 400.
+//   - background, prompt templates, conversations, item references and non-function tools are
+//     rejected with 400 errors naming the field.
+package responses
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"time"
+
+	"github.com/mimo2api/mimo2api/plugins/plugin"
+)
+
+// ID is the plugin's registry id.
+const ID = "dialect.openai_responses"
+
+func init() {
+	plugin.Register(plugin.Info{ID: ID, New: func() plugin.Plugin { return new(Responses) }})
+}
+
+// Responses is the OpenAI Responses API dialect. It has no configuration.
+type Responses struct {
+	store Store
+	log   *slog.Logger
+
+	// newID returns a new id with the given prefix; now returns the current time. Tests
+	// replace them.
+	newID func(prefix string) string
+	now   func() time.Time
+}
+
+var (
+	_ plugin.Dialect     = (*Responses)(nil)
+	_ plugin.Provisioner = (*Responses)(nil)
+)
+
+// PluginInfo implements plugin.Plugin.
+func (*Responses) PluginInfo() plugin.Info {
+	return plugin.Info{ID: ID, New: func() plugin.Plugin { return new(Responses) }}
+}
+
+// Provision takes the host's logger and, when the host is a StoreProvider, its response store.
+func (d *Responses) Provision(h plugin.Host) error {
+	d.log = h.Logger(ID)
+	if sp, ok := h.(StoreProvider); ok {
+		d.store = sp.ResponseStore()
+	}
+	if d.newID == nil {
+		d.newID = newID
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	return nil
+}
+
+// callKey carries what the dialect decoded from the request to the rendering of its response.
+var callKey = plugin.NewKey[*call]("dialect.openai_responses.call")
+
+// Handle decodes the request body into ex.Request and runs the rest of the chain. A body that
+// is not a valid Responses request fails with a 400 *plugin.Error naming the parameter.
+func (d *Responses) Handle(ctx context.Context, ex *plugin.Exchange, next plugin.Next) error {
+	c, err := decode(ex.Body)
+	if err != nil {
+		return err
+	}
+	if ex.HTTP != nil && !c.req.Stream {
+		switch ex.HTTP.URL.Query().Get("stream") {
+		case "true", "1":
+			c.req.Stream = true
+		}
+	}
+	st := d.storeFor(ex)
+	if c.previousID != "" {
+		prev, err := loadPrevious(ctx, st, c.previousID)
+		if err != nil {
+			return err
+		}
+		c.convo = append(append(make([]plugin.Message, 0, len(prev)+len(c.convo)), prev...), c.convo...)
+	}
+	if c.store {
+		c.st = st
+	}
+	c.finish()
+	ex.Request = c.req
+	callKey.Set(ex, c)
+	return next(ctx, ex)
+}
+
+// id returns a new id with prefix.
+func (d *Responses) id(prefix string) string {
+	if d.newID != nil {
+		return d.newID(prefix)
+	}
+	return newID(prefix)
+}
+
+// unix returns the current time in Unix seconds.
+func (d *Responses) unix() int64 {
+	if d.now != nil {
+		return d.now().Unix()
+	}
+	return time.Now().Unix()
+}
+
+// newID returns prefix followed by 32 random hex digits.
+func newID(prefix string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -13,23 +12,9 @@ import (
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 
-	"github.com/mimo2api/mimo2api/internal/conf"
 	"github.com/mimo2api/mimo2api/internal/sim"
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/responses"
 )
-
-// withResponses adds the Responses API route to the shipped configuration.
-func withResponses(bc *conf.Bootstrap) {
-	bc.Routes = append(bc.Routes, conf.Route{
-		Name: "openai-responses", Method: http.MethodPost, Path: "/v1/responses",
-		Chain: []conf.Entry{
-			{Use: "auth.apikey"},
-			{Use: "dialect.openai_responses"},
-			{Use: "select.round_robin"},
-			{Use: "upstream.mimo"},
-		},
-	})
-}
 
 func responseParams(prompt string) responses.ResponseNewParams {
 	return responses.ResponseNewParams{
@@ -39,7 +24,7 @@ func responseParams(prompt string) responses.ResponseNewParams {
 }
 
 func TestResponsesPlain(t *testing.T) {
-	e := start(t, setup{mutate: withResponses})
+	e := start(t, setup{})
 	c := e.client()
 	p := responseParams("Hello")
 	p.Instructions = param.NewOpt("Be kind.")
@@ -70,7 +55,7 @@ func TestResponsesPlain(t *testing.T) {
 }
 
 func TestResponsesStream(t *testing.T) {
-	e := start(t, setup{mutate: withResponses})
+	e := start(t, setup{})
 	c := e.client()
 	stream := c.Responses.NewStreaming(t.Context(), responseParams("Hello"))
 	var (
@@ -109,7 +94,7 @@ func TestResponsesStream(t *testing.T) {
 }
 
 func TestResponsesReasoning(t *testing.T) {
-	e := start(t, setup{mutate: withResponses})
+	e := start(t, setup{})
 	c := e.client()
 	p := responseParams("[sim:reasoning] what is 2+2?")
 	p.Reasoning = shared.ReasoningParam{Effort: shared.ReasoningEffortHigh}
@@ -152,7 +137,7 @@ func TestResponsesJSONSchema(t *testing.T) {
 	city := func(*sim.Received) sim.Reply {
 		return sim.Reply{Frames: sim.Text("```json\n{\"name\": \"Beijing\",", " \"population\": 21540000}\n```")}
 	}
-	e := start(t, setup{mutate: withResponses, sim: sim.Options{Scenarios: map[string]sim.Scenario{"city": city}}})
+	e := start(t, setup{sim: sim.Options{Scenarios: map[string]sim.Scenario{"city": city}}})
 	c := e.client()
 	p := responseParams("[sim:city] Name a big city.")
 	p.Text = responses.ResponseTextConfigParam{Format: responses.ResponseFormatTextConfigUnionParam{
@@ -190,7 +175,7 @@ func TestResponsesJSONSchema(t *testing.T) {
 }
 
 func TestResponsesToolResult(t *testing.T) {
-	e := start(t, setup{mutate: withResponses})
+	e := start(t, setup{})
 	c := e.client()
 	out := responses.ResponseInputItemParamOfFunctionCallOutput("sunny, 25°C")
 	out.OfFunctionCallOutput.CallID = param.NewOpt("call_7")
@@ -219,7 +204,7 @@ func TestResponsesToolResult(t *testing.T) {
 }
 
 func TestResponsesErrors(t *testing.T) {
-	e := start(t, setup{mutate: withResponses})
+	e := start(t, setup{})
 	c := e.client()
 	tests := []struct {
 		name   string
@@ -253,7 +238,7 @@ func TestResponsesErrors(t *testing.T) {
 // TestResponsesStreamFailure checks that a failure after the stream started ends it with a
 // response.failed event.
 func TestResponsesStreamFailure(t *testing.T) {
-	e := start(t, setup{mutate: withResponses})
+	e := start(t, setup{})
 	c := e.client()
 	stream := c.Responses.NewStreaming(t.Context(), responseParams("[sim:cut] hi"))
 	var last responses.ResponseStreamEventUnion

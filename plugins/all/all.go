@@ -6,6 +6,7 @@ import (
 	_ "github.com/mimo2api/mimo2api/plugins/auth"
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/openai"
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/responses"
+	_ "github.com/mimo2api/mimo2api/plugins/inline"
 	_ "github.com/mimo2api/mimo2api/plugins/models"
 	_ "github.com/mimo2api/mimo2api/plugins/selector"
 	_ "github.com/mimo2api/mimo2api/plugins/sysprompt"

@@ -54,19 +54,42 @@ func (s *RoundRobin) Handle(ctx context.Context, ex *plugin.Exchange, next plugi
 }
 
 // Attempts runs next with leased accounts until an attempt succeeds, fails in a way another
-// account cannot fix, or maxAttempts accounts were tried. A successful stream keeps its lease
-// until the stream ends.
+// account cannot fix, or maxAttempts accounts were tried. The first attempt runs on the
+// [Preferred] account when the exchange names a usable one; an attempt on any other account
+// after that calls [Switched] first. A successful stream keeps its lease until the stream ends
+// or its consumer stops.
 func Attempts(ctx context.Context, ex *plugin.Exchange, next plugin.Next, pool plugin.AccountPool, pick plugin.Picker, maxAttempts int) error {
 	var tried []*plugin.Account
 	span := trace.SpanFromContext(ctx)
 	var lastErr error
+	pref, _ := Preferred.Get(ex)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		lease, err := pool.Acquire(ctx, pick, tried)
-		if err != nil {
-			if lastErr != nil {
-				return lastErr
+		var lease *plugin.Lease
+		var err error
+		if pref != "" && attempt == 0 {
+			var ok bool
+			lease, ok, err = acquirePreferred(ctx, pool, pref, tried)
+			if err != nil {
+				return err
 			}
-			return err
+			if !ok {
+				span.AddEvent("preferred account unusable", trace.WithAttributes(attribute.String("mimo.account", pref)))
+			}
+		}
+		if lease == nil {
+			lease, err = pool.Acquire(ctx, pick, tried)
+			if err != nil {
+				if lastErr != nil {
+					return lastErr
+				}
+				return err
+			}
+		}
+		if pref != "" && lease.Account.ID != pref {
+			if f, ok := Switched.Get(ex); ok && f != nil {
+				f(ex)
+			}
+			pref = ""
 		}
 		tried = append(tried, lease.Account)
 		ex.Account = lease.Account

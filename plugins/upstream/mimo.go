@@ -145,6 +145,6 @@ func (m *MiMo) Call(ctx context.Context, ex *plugin.Exchange) error {
 	if err != nil {
 		return err
 	}
-	ex.Response.Events = events
+	ex.Response.Events = mimo.TooLong(events)
 	return nil
 }

@@ -38,6 +38,13 @@ fuzz:
 generate:
 	$(GO) generate ./...
 
+## api: regenerate api/**/*.pb.go from the .proto files (needs protoc; see api/admin/v1 for the http part)
+.PHONY: api
+api:
+	protoc --proto_path=./api --proto_path=./third_party \
+		--plugin=protoc-gen-go="$$($(GO) tool -n protoc-gen-go)" --go_out=paths=source_relative:./api \
+		$$(find api -name '*.proto')
+
 ## lint: check formatting and run go vet
 .PHONY: lint
 lint:

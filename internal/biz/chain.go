@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
@@ -17,6 +18,7 @@ import (
 
 // Chain is one compiled route.
 type Chain struct {
+	usage    UsageRecorder
 	name     string
 	paths    []string
 	timeouts conf.Timeouts
@@ -128,8 +130,9 @@ func (c *Chain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	events := st.guard(ctx, ex.Response.Events, c.timeouts.Idle.Std())
 	if err := ex.Dialect.WriteStream(rw, ex, events); err != nil {
-		c.logger.LogAttrs(ctx, slog.LevelWarn, "response stream failed", slog.String("route", c.name), slog.String("error", err.Error()))
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "response stream failed", slog.String("route", c.name), slog.String("error", plugin.AsError(err).Message))
 	}
+	c.account(ctx, ex, st)
 	if !st.consumed {
 		// Make sure the stream's resources (account slot, upstream body) are released even
 		// when the dialect did not read it to the end.
@@ -222,3 +225,41 @@ func (w *trackingWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach Flush on the real writer.
 func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// UsageRecorder counts the usage of finished requests.
+type UsageRecorder interface {
+	// Record counts one request of model on account with its token usage (u may be nil).
+	Record(model, account string, u *plugin.Usage)
+}
+
+// account records what the response reported: usage counts and the gen_ai span attributes.
+func (c *Chain) account(ctx context.Context, ex *plugin.Exchange, st *reqState) {
+	if ex.Request == nil {
+		return
+	}
+	model, acct := ex.Request.Model, ""
+	if ex.Account != nil {
+		acct = ex.Account.ID
+	}
+	if c.usage != nil {
+		c.usage.Record(model, acct, st.usage)
+	}
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String("gen_ai.request.model", model),
+		attribute.String("gen_ai.response.model", ex.Request.TargetModel()),
+	}
+	if st.finish != "" {
+		attrs = append(attrs, attribute.StringSlice("gen_ai.response.finish_reasons", []string{string(st.finish)}))
+	}
+	if u := st.usage; u != nil {
+		attrs = append(attrs,
+			attribute.Int("gen_ai.usage.input_tokens", u.PromptTokens),
+			attribute.Int("gen_ai.usage.output_tokens", u.CompletionTokens),
+			attribute.Bool("gateway.usage.estimated", u.Estimated))
+	}
+	span.SetAttributes(attrs...)
+}

@@ -44,6 +44,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// Logger receives one record per failed request.
 	Logger *slog.Logger
+	// Usage, when set, counts the usage of every request that produced a response stream.
+	Usage UsageRecorder
 }
 
 // Compile provisions every plugin of every route and links the chains. On error every plugin
@@ -117,7 +119,7 @@ func register(mux *http.ServeMux, path string, pr *pathRoutes) (err error) {
 }
 
 func compileChain(rt *Runtime, r conf.Route, h plugin.Host, opts Options) (*Chain, error) {
-	c := &Chain{name: r.Name, timeouts: r.Timeouts, maxBody: opts.MaxBodyBytes, logger: opts.Logger, tracer: h.Tracer()}
+	c := &Chain{usage: opts.Usage, name: r.Name, timeouts: r.Timeouts, maxBody: opts.MaxBodyBytes, logger: opts.Logger, tracer: h.Tracer()}
 	var (
 		stages   []stageEntry
 		terminal = -1

@@ -11,6 +11,7 @@ import (
 	"github.com/mimo2api/mimo2api/internal/conf"
 	"github.com/mimo2api/mimo2api/internal/data"
 	"github.com/mimo2api/mimo2api/internal/data/store"
+	"github.com/mimo2api/mimo2api/internal/discovery"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -29,8 +30,9 @@ type Host struct {
 }
 
 var (
-	_ plugin.Host = (*Host)(nil)
-	_ store.Host  = (*Host)(nil)
+	_ plugin.Host           = (*Host)(nil)
+	_ store.Host            = (*Host)(nil)
+	_ discovery.CatalogHost = (*Host)(nil)
 )
 
 // NewHost returns the host handed to every plugin.
@@ -47,7 +49,7 @@ func (h *Host) Update(bc *conf.Bootstrap) {
 		UpstreamURL: bc.Upstream.BaseURL,
 		APIKeys:     bc.Auth.APIKeys,
 		DataDir:     bc.Data.Dir,
-		Models:      bc.Models,
+		Models:      bc.ModelList(),
 	})
 }
 
@@ -74,3 +76,6 @@ func (h *Host) Restore(s plugin.Settings) { h.settings.Store(&s) }
 
 // Store implements store.Host: the SQLite store under the data directory, opened on first use.
 func (h *Host) Store() (store.Store, error) { return h.d.Store() }
+
+// Catalog implements discovery.CatalogHost: the process's model catalog.
+func (h *Host) Catalog() *discovery.Catalog { return h.d.Catalog }

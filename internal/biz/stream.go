@@ -24,6 +24,11 @@ type reqState struct {
 	firstByte *time.Timer
 	idle      *time.Timer
 	consumed  bool
+
+	// What the response stream reported, for usage accounting and span attributes.
+	usage      *plugin.Usage
+	finish     plugin.FinishReason
+	firstToken bool
 }
 
 type stateKeyT struct{ k *plugin.Key[*reqState] }
@@ -73,6 +78,7 @@ func (st *reqState) guard(ctx context.Context, s plugin.Stream, idle time.Durati
 		if idle > 0 {
 			st.idle = time.AfterFunc(idle, func() { st.cancel(errIdleTimeout) })
 		}
+		span := trace.SpanFromContext(ctx)
 		for ev, err := range s {
 			if err != nil {
 				yield(ev, st.timeoutErr(ctx, err))
@@ -80,6 +86,17 @@ func (st *reqState) guard(ctx context.Context, s plugin.Stream, idle time.Durati
 			}
 			if st.idle != nil {
 				st.idle.Reset(idle)
+			}
+			switch ev.Kind {
+			case plugin.EventText, plugin.EventReasoning, plugin.EventToolCall:
+				if !st.firstToken {
+					st.firstToken = true
+					span.AddEvent("gen_ai.first_token")
+				}
+			case plugin.EventUsage:
+				st.usage = ev.Usage
+			case plugin.EventFinish:
+				st.finish = ev.Finish
 			}
 			if !yield(ev, nil) {
 				return

@@ -26,10 +26,41 @@ type Bootstrap struct {
 	Data Data `json:"data"`
 	// Telemetry configures tracing.
 	Telemetry Telemetry `json:"telemetry"`
-	// Models lists the model ids served; the first is the default.
+	// Models, when not empty, is the static list of model ids served (the first is the
+	// default) and turns upstream discovery off.
 	Models []string `json:"models"`
+	// Discovery configures model discovery (used when Models is empty).
+	Discovery Discovery `json:"discovery"`
+	// Admin configures the admin API.
+	Admin Admin `json:"admin"`
 	// Routes are the HTTP routes and their plugin chains.
 	Routes []Route `json:"routes"`
+
+	// Source is the path the configuration was loaded from (for reloads).
+	Source string `json:"-"`
+}
+
+// Discovery configures model discovery.
+type Discovery struct {
+	// TTL is how long a discovered model list stays fresh (default 10m).
+	TTL plugin.Duration `json:"ttl"`
+	// Aliases map client model names to upstream model ids, shared by every dialect.
+	Aliases []Alias `json:"aliases"`
+}
+
+// Alias maps one client model name to an upstream model id.
+type Alias struct {
+	// From is the name clients send.
+	From string `json:"from"`
+	// To is the upstream model id.
+	To string `json:"to"`
+}
+
+// Admin configures the admin API.
+type Admin struct {
+	// Key is the bearer key of the admin API under /admin/api/; empty disables the API
+	// (MIMO_ADMIN_KEY overrides it).
+	Key string `json:"key"`
 }
 
 // Server configures the HTTP listener.

@@ -28,8 +28,8 @@ func TestLoadShipped(t *testing.T) {
 	if got := bc.Routes[0].Timeouts.FirstByte.Std(); got != 120*time.Second {
 		t.Errorf("first_byte = %v", got)
 	}
-	if bc.Upstream.BaseURL != "https://aistudio.xiaomimimo.com" || len(bc.Models) == 0 {
-		t.Errorf("defaults: %+v %v", bc.Upstream, bc.Models)
+	if bc.Upstream.BaseURL != "https://aistudio.xiaomimimo.com" || len(bc.Models) != 0 || len(bc.ModelList()) == 0 {
+		t.Errorf("defaults: %+v static %v fallback %v (the shipped config discovers models)", bc.Upstream, bc.Models, bc.ModelList())
 	}
 }
 

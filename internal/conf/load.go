@@ -51,6 +51,7 @@ func Load(path string, getenv func(string) string) (*Bootstrap, error) {
 		return nil, err
 	}
 	bc.Defaults()
+	bc.Source = path
 	return bc, nil
 }
 
@@ -93,6 +94,9 @@ func (bc *Bootstrap) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("MIMO_DATA_DIR"); v != "" {
 		bc.Data.Dir = v
 	}
+	if v := getenv("MIMO_ADMIN_KEY"); v != "" {
+		bc.Admin.Key = v
+	}
 	if v := getenv("MIMO_DEMO"); v != "" {
 		bc.Upstream.Demo = v == "1" || strings.EqualFold(v, "true")
 	}
@@ -129,12 +133,21 @@ func (bc *Bootstrap) Defaults() {
 	if bc.Data.Dir == "" {
 		bc.Data.Dir = "data"
 	}
-	if len(bc.Models) == 0 {
-		bc.Models = []string{"mimo-v2.5-pro", "mimo-v2.5", "mimo-v2-flash", "mimo-v2-omni"}
-	}
 	for i := range bc.Accounts {
 		bc.Accounts[i] = bc.Accounts[i].trimmed()
 	}
+}
+
+// FallbackModels are the MiMo web models plugins default to when the configuration names none
+// and discovery has not answered yet.
+var FallbackModels = []string{"mimo-v2.5-pro", "mimo-v2.5", "mimo-v2-flash", "mimo-v2-omni"}
+
+// ModelList returns the static model list, or FallbackModels.
+func (bc *Bootstrap) ModelList() []string {
+	if len(bc.Models) > 0 {
+		return bc.Models
+	}
+	return FallbackModels
 }
 
 func (a Account) trimmed() Account {

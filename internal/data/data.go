@@ -11,6 +11,8 @@ import (
 
 	"github.com/mimo2api/mimo2api/internal/conf"
 	"github.com/mimo2api/mimo2api/internal/data/store"
+	"github.com/mimo2api/mimo2api/internal/data/usage"
+	"github.com/mimo2api/mimo2api/internal/discovery"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -25,6 +27,10 @@ type Data struct {
 	Pool *Pool
 	// Tokenizer counts tokens.
 	Tokenizer *Tokenizer
+	// Catalog is the model catalog (static or discovered).
+	Catalog *discovery.Catalog
+	// Usage counts requests and tokens per model and account.
+	Usage *usage.Memory
 
 	storePath string
 	storeMu   sync.Mutex
@@ -64,14 +70,22 @@ func NewData(bc *conf.Bootstrap) (*Data, func(), error) {
 	for _, a := range bc.Accounts {
 		accts = append(accts, &plugin.Account{ID: a.UserID, UserID: a.UserID, ServiceToken: plugin.Secret(a.ServiceToken), PH: plugin.Secret(a.PH)})
 	}
+	hc := NewHTTPClient()
+	aliases := make([]discovery.Alias, 0, len(bc.Discovery.Aliases))
+	for _, a := range bc.Discovery.Aliases {
+		aliases = append(aliases, discovery.Alias{From: a.From, To: a.To})
+	}
 	d := &Data{
-		HTTP: NewHTTPClient(),
+		HTTP: hc,
 		Pool: NewPool(accts, PoolOptions{
 			MaxInFlight: bc.Pool.MaxInFlight,
 			MaxWait:     bc.Pool.MaxWait.Std(),
 			Cooldown:    bc.Pool.Cooldown.Std(),
 		}),
 		Tokenizer: NewTokenizer(),
+		Catalog: discovery.New(discovery.Options{BaseURL: bc.Upstream.BaseURL, HTTP: hc, Static: bc.Models,
+			TTL: bc.Discovery.TTL.Std(), Aliases: aliases}),
+		Usage: usage.NewMemory(),
 	}
 	d.storePath = filepath.Join(bc.Data.Dir, StoreFile)
 	cleanup := func() {

@@ -52,8 +52,8 @@ func NewPool(accounts []*plugin.Account, opts PoolOptions) *Pool {
 	return &Pool{opts: opts, accounts: accounts, now: time.Now, wake: make(chan struct{}), cooling: map[*plugin.Account]coolState{}}
 }
 
-// Accounts returns every account in configuration order.
-func (p *Pool) Accounts() []*plugin.Account { return p.accounts }
+// Accounts returns every account in configuration order (a snapshot; see Snapshot).
+func (p *Pool) Accounts() []*plugin.Account { return p.Snapshot() }
 
 // Acquire implements plugin.AccountPool.
 func (p *Pool) Acquire(ctx context.Context, pick plugin.Picker, exclude []*plugin.Account) (*plugin.Lease, error) {

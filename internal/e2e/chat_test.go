@@ -11,6 +11,8 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/param"
+
+	"github.com/mimo2api/mimo2api/internal/conf"
 )
 
 func chatParams(prompt string) openai.ChatCompletionNewParams {
@@ -262,11 +264,32 @@ func TestModels(t *testing.T) {
 	for _, m := range page.Data {
 		ids = append(ids, m.ID)
 	}
-	if strings.Join(ids, ",") != "mimo-v2.5-pro,mimo-v2.5,mimo-v2-flash,mimo-v2-omni" {
+	// Discovered from the simulator's bot/config: the newest series of each kind.
+	if strings.Join(ids, ",") != "mimo-v2.5-pro,mimo-v2.5,mimo-v2.5-tts,mimo-v2.5-asr" {
 		t.Errorf("models = %v", ids)
 	}
-	m, err := c.Models.Get(t.Context(), "mimo-v2-flash")
-	if err != nil || m.ID != "mimo-v2-flash" || m.OwnedBy != "xiaomi" {
+	m, err := c.Models.Get(t.Context(), "mimo-v2.5")
+	if err != nil || m.ID != "mimo-v2.5" || m.OwnedBy != "xiaomi" {
 		t.Errorf("get = %+v, %v", m, err)
+	}
+	if _, err := c.Models.Get(t.Context(), "mimo-v2-flash"); err == nil {
+		t.Error("an older series hidden by discovery was served")
+	}
+}
+
+func TestStaticModelsOverrideDiscovery(t *testing.T) {
+	e := start(t, setup{mutate: func(bc *conf.Bootstrap) { bc.Models = []string{"mimo-v2-flash"} }})
+	c := e.client()
+	page, err := c.Models.List(t.Context())
+	if err != nil || len(page.Data) != 1 || page.Data[0].ID != "mimo-v2-flash" {
+		t.Fatalf("static list: %+v %v", page, err)
+	}
+	_, err = c.Chat.Completions.New(t.Context(), openai.ChatCompletionNewParams{
+		Model: "mimo-v2.5", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	if apiErr, ok := errors.AsType[*openai.Error](err); !ok || apiErr.StatusCode != 404 {
+		t.Fatalf("a model outside the static list: %v", err)
+	}
+	if n := len(e.sim.Requests()); n != 0 {
+		t.Errorf("an unknown model reached the upstream %d times", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/go-kratos/kratos/v2/transport/http"
 	"github.com/google/wire"
 
+	adminv1 "github.com/mimo2api/mimo2api/api/admin/v1"
 	"github.com/mimo2api/mimo2api/internal/conf"
 	"github.com/mimo2api/mimo2api/internal/service"
 )
@@ -15,11 +16,18 @@ var ProviderSet = wire.NewSet(NewHTTPServer)
 // NewHTTPServer returns the HTTP server. Its timeout is 0: kratos v2 otherwise cancels every
 // request after one second, which kills streams (kratos issues #3775, #3841). Timeouts are
 // enforced per route instead.
-func NewHTTPServer(bc *conf.Bootstrap, gw *service.Gateway) *http.Server {
+//
+// The admin API (under /admin/api/, behind its own bearer key) is registered before the
+// gateway's catch-all route; without an admin key it is not served at all.
+func NewHTTPServer(bc *conf.Bootstrap, gw *service.Gateway, admin *service.Admin) *http.Server {
 	srv := http.NewServer(
 		http.Address(bc.Server.Addr),
 		http.Timeout(0),
+		http.Filter(service.AdminFilter(bc.Admin.Key)),
 	)
+	if bc.Admin.Key != "" {
+		adminv1.RegisterAdminHTTPServer(srv, admin)
+	}
 	srv.HandlePrefix("/", gw)
 	return srv
 }

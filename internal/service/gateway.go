@@ -13,6 +13,7 @@ import (
 
 	"github.com/mimo2api/mimo2api/internal/biz"
 	"github.com/mimo2api/mimo2api/internal/conf"
+	"github.com/mimo2api/mimo2api/internal/data"
 )
 
 // Gateway serves the routes of the current configuration.
@@ -55,13 +56,13 @@ func (gen *generation) retire() {
 }
 
 // NewGateway compiles the configured routes.
-func NewGateway(bc *conf.Bootstrap, host *biz.Host, tp trace.TracerProvider, logger *slog.Logger) (*Gateway, func(), error) {
+func NewGateway(bc *conf.Bootstrap, host *biz.Host, d *data.Data, tp trace.TracerProvider, logger *slog.Logger) (*Gateway, func(), error) {
 	g := &Gateway{
 		host:   host,
 		logger: logger,
 		tracer: tp.Tracer(biz.TracerName),
 		prop:   propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-		opts:   biz.Options{MaxBodyBytes: bc.Server.MaxBodyBytes, Logger: logger},
+		opts:   biz.Options{MaxBodyBytes: bc.Server.MaxBodyBytes, Logger: logger, Usage: d.Usage},
 	}
 	rt, err := biz.Compile(bc.Routes, host, g.opts)
 	if err != nil {

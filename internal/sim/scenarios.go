@@ -103,16 +103,28 @@ func lastToolResult(query string) (string, bool) {
 			start = i + 1
 		}
 	}
-	text, found := "", false
-	for _, l := range lines[start:] {
-		if rest, ok := strings.CutPrefix(l, "tool:"); ok {
-			text, found = strings.TrimSpace(rest), true
+	at := -1
+	for i := start; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "tool:") {
+			at = i
 		}
 	}
-	if !found {
+	if at < 0 {
 		return "", false
 	}
-	if strings.HasPrefix(text, "[tool_result") {
+	text := strings.TrimSpace(strings.TrimPrefix(lines[at], "tool:"))
+	switch {
+	case strings.HasPrefix(text, "<|MiMoML|tool_result"):
+		// The MiMoML form spans lines: <|MiMoML|tool_result call_id="…">\ncontent\n</|MiMoML|tool_result>
+		rest := strings.Join(lines[at:], "\n")
+		if i := strings.Index(rest, ">"); i >= 0 {
+			rest = rest[i+1:]
+		}
+		if j := strings.Index(rest, "</|MiMoML|tool_result>"); j >= 0 {
+			rest = rest[:j]
+		}
+		text = strings.TrimSpace(rest)
+	case strings.HasPrefix(text, "[tool_result"):
 		if i := strings.IndexByte(text, ']'); i >= 0 {
 			text = strings.TrimSpace(text[i+1:])
 		}

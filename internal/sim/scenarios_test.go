@@ -329,3 +329,20 @@ func TestLastToolResult(t *testing.T) {
 		})
 	}
 }
+
+func TestLastToolResultForms(t *testing.T) {
+	tests := []struct{ query, want string }{
+		{"user: hi\ntool: [tool_result id=call_1] 22°C", "22°C"},
+		{"user: hi\nassistant: x\ntool: <|MiMoML|tool_result call_id=\"call_1\">\n22°C\nsunny\n</|MiMoML|tool_result>", "22°C\nsunny"},
+		{"user: hi\ntool: plain", "plain"},
+	}
+	for _, tt := range tests {
+		got, ok := lastToolResult(tt.query)
+		if !ok || got != tt.want {
+			t.Errorf("lastToolResult(%q) = %q, %v; want %q", tt.query, got, ok, tt.want)
+		}
+	}
+	if _, ok := lastToolResult("tool: old\nuser: new question"); ok {
+		t.Error("a tool result before the last user turn counts")
+	}
+}

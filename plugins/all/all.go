@@ -4,11 +4,17 @@ package all
 
 import (
 	_ "github.com/mimo2api/mimo2api/plugins/auth"
+	_ "github.com/mimo2api/mimo2api/plugins/dialect/anthropic"
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/openai"
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/responses"
+	_ "github.com/mimo2api/mimo2api/plugins/guard"
 	_ "github.com/mimo2api/mimo2api/plugins/inline"
 	_ "github.com/mimo2api/mimo2api/plugins/models"
+	_ "github.com/mimo2api/mimo2api/plugins/prompt"
 	_ "github.com/mimo2api/mimo2api/plugins/selector"
+	_ "github.com/mimo2api/mimo2api/plugins/session"
+	_ "github.com/mimo2api/mimo2api/plugins/sieve"
 	_ "github.com/mimo2api/mimo2api/plugins/sysprompt"
+	_ "github.com/mimo2api/mimo2api/plugins/tokens"
 	_ "github.com/mimo2api/mimo2api/plugins/upstream"
 )

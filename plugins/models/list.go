@@ -1,21 +1,24 @@
-// Package models provides the models.list terminal, which serves GET /v1/models and
-// GET /v1/models/{id} in OpenAI's shape.
+// Package models serves the model catalog: the models.list terminal (GET /v1/models and
+// GET /v1/models/{id} in OpenAI's shape), models.refresh (POST /v1/models/refresh: discover now,
+// same shape) and the models.check request stage, which rejects requests for unknown models
+// before any upstream call and maps aliases to upstream ids.
 package models
 
 import (
 	"context"
-	"encoding/json"
+	"log/slog"
 	"net/http"
-	"strconv"
 
+	"github.com/mimo2api/mimo2api/internal/discovery"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
 func init() {
-	plugin.Register(plugin.Info{ID: "models.list", New: func() plugin.Plugin { return new(List) }})
+	plugin.Register(plugin.Info{ID: "models.list", New: func() plugin.Plugin { return &List{id: "models.list"} }})
+	plugin.Register(plugin.Info{ID: "models.refresh", New: func() plugin.Plugin { return &List{id: "models.refresh", Refresh: true} }})
 }
 
-// Model describes one served model.
+// Model describes one served model of a static list.
 type Model struct {
 	// ID is the model id clients send.
 	ID string `json:"id"`
@@ -27,16 +30,23 @@ type Model struct {
 	MaxOutput int `json:"max_output"`
 }
 
-// List serves the configured model list. A request whose path has an {id} wildcard gets that
-// one model, or 404.
+// List serves the model catalog. A request whose path has an {id} wildcard gets that one model,
+// or 404. The catalog is the host's shared one (see discovery.CatalogHost), else one built from
+// the host's settings; a static list in the plugin's `models` overrides both.
 type List struct {
-	// Models overrides the deployment's model list (top-level `models`).
+	// Models is a static list served instead of the catalog.
 	Models []Model `json:"models"`
 	// Created is the unix time reported as each model's created field.
 	Created int64 `json:"created"`
+	// Refresh makes each request rediscover the models synchronously before answering
+	// (always on for models.refresh).
+	Refresh bool `json:"refresh"`
 
-	list []byte
-	byID map[string][]byte
+	id      string
+	catalog *discovery.Catalog
+	log     *slog.Logger
+	list    []byte            // rendered static list
+	byID    map[string][]byte // rendered static models
 }
 
 var (
@@ -45,30 +55,32 @@ var (
 )
 
 // PluginInfo implements plugin.Plugin.
-func (*List) PluginInfo() plugin.Info {
-	return plugin.Info{ID: "models.list", New: func() plugin.Plugin { return new(List) }}
+func (l *List) PluginInfo() plugin.Info {
+	id := l.id
+	if id == "" {
+		id = "models.list"
+	}
+	info, _ := plugin.Lookup(id)
+	return info
 }
 
-// Provision implements plugin.Provisioner. The bodies are rendered once.
+// Provision implements plugin.Provisioner. A static list is rendered once.
 func (l *List) Provision(h plugin.Host) error {
-	if len(l.Models) == 0 {
-		for _, id := range h.Settings().Models {
-			l.Models = append(l.Models, Model{ID: id})
-		}
-	}
 	if l.Created == 0 {
 		l.Created = 1735689600
+	}
+	l.log = h.Logger(l.PluginInfo().ID)
+	if len(l.Models) == 0 {
+		l.catalog = CatalogOf(h)
+		return nil
 	}
 	l.byID = make(map[string][]byte, len(l.Models))
 	list := []byte(`{"object":"list","data":[`)
 	for i, m := range l.Models {
-		if m.OwnedBy == "" {
-			m.OwnedBy = "xiaomi"
-		}
 		if m.ContextWindow == 0 && m.MaxOutput == 0 {
-			m.ContextWindow, m.MaxOutput = knownLimits(m.ID)
+			m.ContextWindow, m.MaxOutput = discovery.Limits(m.ID)
 		}
-		obj := l.render(m)
+		obj := render(nil, l.Created, entry{id: m.ID, ownedBy: m.OwnedBy, ctx: m.ContextWindow, out: m.MaxOutput})
 		l.byID[m.ID] = obj
 		if i > 0 {
 			list = append(list, ',')
@@ -79,55 +91,48 @@ func (l *List) Provision(h plugin.Host) error {
 	return nil
 }
 
-func (l *List) render(m Model) []byte {
-	b := []byte(`{"id":`)
-	b = appendString(b, m.ID)
-	b = append(b, `,"object":"model","created":`...)
-	b = strconv.AppendInt(b, l.Created, 10)
-	b = append(b, `,"owned_by":`...)
-	b = appendString(b, m.OwnedBy)
-	if m.ContextWindow > 0 {
-		b = append(b, `,"context_window":`...)
-		b = strconv.AppendInt(b, int64(m.ContextWindow), 10)
-		b = append(b, `,"context_length":`...)
-		b = strconv.AppendInt(b, int64(m.ContextWindow), 10)
-	}
-	if m.MaxOutput > 0 {
-		b = append(b, `,"max_output_tokens":`...)
-		b = strconv.AppendInt(b, int64(m.MaxOutput), 10)
-	}
-	return append(b, '}')
-}
-
 // Call implements plugin.Terminal.
-func (l *List) Call(_ context.Context, ex *plugin.Exchange) error {
-	if id := ex.HTTP.PathValue("id"); id != "" {
+func (l *List) Call(ctx context.Context, ex *plugin.Exchange) error {
+	id := ex.HTTP.PathValue("id")
+	if l.catalog == nil {
+		if id == "" {
+			ex.Response.Body = l.list
+			return nil
+		}
 		obj, ok := l.byID[id]
 		if !ok {
-			return &plugin.Error{Status: http.StatusNotFound, Code: plugin.CodeNotFound, Param: "model",
-				Message: "The model '" + id + "' does not exist"}
+			return notFound(id)
 		}
 		ex.Response.Body = obj
 		return nil
 	}
-	ex.Response.Body = l.list
-	return nil
-}
-
-// knownLimits returns the context window and output limit of the MiMo models the gateway knows.
-func knownLimits(id string) (ctx, out int) {
-	switch id {
-	case "mimo-v2.5-pro", "mimo-v2.5", "mimo-v2-pro":
-		return 1048576, 131072
-	case "mimo-v2-flash":
-		return 262144, 65536
-	case "mimo-v2-omni":
-		return 262144, 131072
+	var ms []discovery.Model
+	if l.Refresh {
+		var err error
+		if ms, err = l.catalog.Refresh(ctx); err != nil {
+			if len(ms) == 0 {
+				return &plugin.Error{Status: http.StatusBadGateway, Code: plugin.CodeUpstream,
+					Message: "model discovery failed", Err: err}
+			}
+			l.log.Warn("model refresh failed; serving the last list", "error", err)
+		}
+	} else {
+		ms = l.catalog.Models(ctx)
 	}
-	return 0, 0
+	if id == "" {
+		ex.Response.Body = renderList(l.Created, ms)
+		return nil
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			ex.Response.Body = render(nil, l.Created, fromCatalog(m))
+			return nil
+		}
+	}
+	return notFound(id)
 }
 
-func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // marshalling a string cannot fail
-	return append(b, q...)
+func notFound(id string) *plugin.Error {
+	return &plugin.Error{Status: http.StatusNotFound, Code: plugin.CodeNotFound, Param: "model",
+		Message: "The model '" + id + "' does not exist"}
 }

@@ -30,13 +30,20 @@ func wireApp(bootstrap *conf.Bootstrap, logger *slog.Logger) (*App, func(), erro
 		return nil, nil, err
 	}
 	host := biz.NewHost(bootstrap, dataData, tracerProvider, logger)
-	gateway, cleanup3, err := service.NewGateway(bootstrap, host, tracerProvider, logger)
+	gateway, cleanup3, err := service.NewGateway(bootstrap, host, dataData, tracerProvider, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	httpServer := server.NewHTTPServer(bootstrap, gateway)
+	admin, err := service.ProvideAdmin(bootstrap, dataData, gateway, logger)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	httpServer := server.NewHTTPServer(bootstrap, gateway, admin)
 	app := newApp(bootstrap, logger, httpServer, gateway)
 	return app, func() {
 		cleanup3()

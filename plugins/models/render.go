@@ -1,10 +1,10 @@
 package models
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/mimo2api/mimo2api/internal/discovery"
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 )
 
 // entry is one model as rendered.
@@ -36,14 +36,14 @@ func render(b []byte, created int64, e entry) []byte {
 		e.ownedBy = "xiaomi"
 	}
 	b = append(b, `{"id":`...)
-	b = appendString(b, e.id)
+	b = dialectkit.AppendString(b, e.id)
 	b = append(b, `,"object":"model","created":`...)
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"owned_by":`...)
-	b = appendString(b, e.ownedBy)
+	b = dialectkit.AppendString(b, e.ownedBy)
 	if e.kind != "" {
 		b = append(b, `,"kind":`...)
-		b = appendString(b, e.kind)
+		b = dialectkit.AppendString(b, e.kind)
 	}
 	if e.ctx > 0 {
 		for _, k := range [...]string{`,"context_window":`, `,"context_length":`, `,"max_input_tokens":`} {
@@ -58,7 +58,3 @@ func render(b []byte, created int64, e entry) []byte {
 	return append(b, '}')
 }
 
-func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // marshalling a string cannot fail
-	return append(b, q...)
-}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/mimo2api/mimo2api/internal/sse"
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 	"github.com/mimo2api/mimo2api/plugins/tokens"
 )
@@ -199,9 +200,9 @@ func (a *answer) start(b block) error {
 		a.buf = append(a.buf, `{"type":"thinking","thinking":"","signature":""}`...)
 	case blockToolUse:
 		a.buf = append(a.buf, `{"type":"tool_use","id":`...)
-		a.buf = appendString(a.buf, b.id)
+		a.buf = dialectkit.AppendString(a.buf, b.id)
 		a.buf = append(a.buf, `,"name":`...)
-		a.buf = appendString(a.buf, b.name)
+		a.buf = dialectkit.AppendString(a.buf, b.name)
 		a.buf = append(a.buf, `,"input":{}}`...)
 	}
 	a.buf = append(a.buf, '}')
@@ -236,7 +237,7 @@ func (a *answer) delta(head, v string) error {
 	a.buf = strconv.AppendInt(a.buf, int64(len(a.blocks)-1), 10)
 	a.buf = append(a.buf, `,"delta":`...)
 	a.buf = append(a.buf, head...)
-	a.buf = appendString(a.buf, v)
+	a.buf = dialectkit.AppendString(a.buf, v)
 	a.buf = append(a.buf, "}}"...)
 	return a.emit("content_block_delta")
 }

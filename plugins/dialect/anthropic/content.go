@@ -8,6 +8,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -17,7 +18,7 @@ func decodeBlock(typ string, b gjson.Result, param string) ([]plugin.Part, *plug
 	case "text":
 		t := b.Get("text")
 		if t.Type != gjson.String {
-			return nil, badParam(param+".text", "%s.text: must be a string", param)
+			return nil, dialectkit.BadParam(param+".text", "%s.text: must be a string", param)
 		}
 		return textPart(t.Str), nil
 	case "image":
@@ -31,17 +32,17 @@ func decodeBlock(typ string, b gjson.Result, param string) ([]plugin.Part, *plug
 	case "search_result":
 		c := b.Get("content")
 		if !c.IsArray() {
-			return nil, badParam(param+".content", "%s.content: must be an array of text blocks", param)
+			return nil, dialectkit.BadParam(param+".content", "%s.content: must be an array of text blocks", param)
 		}
 		return textBlocks(c, param+".content")
 	}
-	return nil, badParam(param+".type", "%s.type: unsupported content block type %q", param, typ)
+	return nil, dialectkit.BadParam(param+".type", "%s.type: unsupported content block type %q", param, typ)
 }
 
 func decodeImage(src gjson.Result, param string) (plugin.Part, *plugin.Error) {
 	part := plugin.Part{Kind: plugin.PartImage}
 	if !src.IsObject() {
-		return part, badParam(param, "%s: must be an object", param)
+		return part, dialectkit.BadParam(param, "%s: must be an object", param)
 	}
 	switch typ := src.Get("type").Str; typ {
 	case "base64":
@@ -68,7 +69,7 @@ func decodeDocument(b gjson.Result, param string) ([]plugin.Part, *plugin.Error)
 	src := b.Get("source")
 	sp := param + ".source"
 	if !src.IsObject() {
-		return nil, badParam(sp, "%s: must be an object", sp)
+		return nil, dialectkit.BadParam(sp, "%s: must be an object", sp)
 	}
 	part := plugin.Part{Kind: plugin.PartFile}
 	if t := b.Get("title"); t.Type == gjson.String {
@@ -90,7 +91,7 @@ func decodeDocument(b gjson.Result, param string) ([]plugin.Part, *plugin.Error)
 	case "text":
 		d := src.Get("data")
 		if d.Type != gjson.String {
-			return nil, badParam(sp+".data", "%s.data: must be a string", sp)
+			return nil, dialectkit.BadParam(sp+".data", "%s.data: must be a string", sp)
 		}
 		return textPart(d.Str), nil
 	case "content":
@@ -99,7 +100,7 @@ func decodeDocument(b gjson.Result, param string) ([]plugin.Part, *plugin.Error)
 			return textPart(c.Str), nil
 		}
 		if !c.IsArray() {
-			return nil, badParam(sp+".content", "%s.content: must be a string or an array of text blocks", sp)
+			return nil, dialectkit.BadParam(sp+".content", "%s.content: must be a string or an array of text blocks", sp)
 		}
 		return textBlocks(c, sp+".content")
 	default:
@@ -113,20 +114,20 @@ func decodeDocument(b gjson.Result, param string) ([]plugin.Part, *plugin.Error)
 func base64Source(src gjson.Result, param string) ([]byte, string, *plugin.Error) {
 	d := src.Get("data")
 	if d.Type != gjson.String || d.Str == "" {
-		return nil, "", badParam(param+".data", "%s.data: must be a non-empty base64 string", param)
+		return nil, "", dialectkit.BadParam(param+".data", "%s.data: must be a non-empty base64 string", param)
 	}
 	data, err := base64.StdEncoding.DecodeString(d.Str)
 	if err != nil {
 		if data, err = base64.RawStdEncoding.DecodeString(d.Str); err != nil {
-			return nil, "", badParam(param+".data", "%s.data: is not valid base64", param)
+			return nil, "", dialectkit.BadParam(param+".data", "%s.data: is not valid base64", param)
 		}
 	}
 	mt := src.Get("media_type")
 	switch {
 	case mt.Type == gjson.String && mt.Str != "":
 		return data, strings.ToLower(mt.Str), nil
-	case present(mt) && mt.Type != gjson.String:
-		return nil, "", badParam(param+".media_type", "%s.media_type: must be a string", param)
+	case dialectkit.Present(mt) && mt.Type != gjson.String:
+		return nil, "", dialectkit.BadParam(param+".media_type", "%s.media_type: must be a string", param)
 	}
 	sniffed, _, _ := strings.Cut(http.DetectContentType(data), ";")
 	return data, sniffed, nil
@@ -134,10 +135,10 @@ func base64Source(src gjson.Result, param string) ([]byte, string, *plugin.Error
 
 func httpURL(v gjson.Result, param string) (string, *plugin.Error) {
 	if v.Type != gjson.String || v.Str == "" {
-		return "", badParam(param, "%s: must be a non-empty URL string", param)
+		return "", dialectkit.BadParam(param, "%s: must be a non-empty URL string", param)
 	}
 	if u, err := url.Parse(v.Str); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", badParam(param, "%s: must be an http(s) URL", param)
+		return "", dialectkit.BadParam(param, "%s: must be an http(s) URL", param)
 	}
 	return v.Str, nil
 }
@@ -147,5 +148,5 @@ func unsupportedSource(param, typ string) *plugin.Error {
 		return &plugin.Error{Status: http.StatusBadRequest, Code: plugin.CodeUnsupported, Param: param + ".type",
 			Message: param + ".type: file sources are not supported; send the content inline as base64"}
 	}
-	return badParam(param+".type", "%s.type: unsupported source type %q", param, typ)
+	return dialectkit.BadParam(param+".type", "%s.type: unsupported source type %q", param, typ)
 }

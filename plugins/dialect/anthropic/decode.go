@@ -6,6 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -66,22 +67,22 @@ func decode(body []byte, count bool) (*plugin.Request, *plugin.Error) {
 	})
 
 	req := &plugin.Request{ParallelToolCalls: true, ToolChoice: plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}}
-	if !present(f.model) {
-		return nil, badParam("model", "model: field required")
+	if !dialectkit.Present(f.model) {
+		return nil, dialectkit.BadParam("model", "model: field required")
 	}
 	if f.model.Type != gjson.String || f.model.Str == "" {
-		return nil, badParam("model", "model: must be a non-empty string")
+		return nil, dialectkit.BadParam("model", "model: must be a non-empty string")
 	}
 	req.Model = f.model.Str
 
 	var err *plugin.Error
 	switch {
-	case present(f.maxTokens):
-		if req.MaxTokens, err = integer(f.maxTokens, "max_tokens", 1); err != nil {
+	case dialectkit.Present(f.maxTokens):
+		if req.MaxTokens, err = dialectkit.Int(f.maxTokens, "max_tokens", 1, math.MaxInt32); err != nil {
 			return nil, err
 		}
 	case !count:
-		return nil, badParam("max_tokens", "max_tokens: field required")
+		return nil, dialectkit.BadParam("max_tokens", "max_tokens: field required")
 	}
 	var system []plugin.Part
 	if system, err = decodeSystem(f.system); err != nil {
@@ -99,32 +100,32 @@ func decode(body []byte, count bool) (*plugin.Request, *plugin.Error) {
 	if err = decodeToolChoice(req, f.toolChoice); err != nil {
 		return nil, err
 	}
-	if present(f.stream) {
-		if req.Stream, err = boolean(f.stream, "stream"); err != nil {
+	if dialectkit.Present(f.stream) {
+		if req.Stream, err = dialectkit.Bool(f.stream, "stream"); err != nil {
 			return nil, err
 		}
 	}
 	if req.Stop, err = decodeStop(f.stop); err != nil {
 		return nil, err
 	}
-	if req.Temperature, err = number(f.temperature, "temperature", 0, 1); err != nil {
+	if req.Temperature, err = dialectkit.Number(f.temperature, "temperature", 0, 1); err != nil {
 		return nil, err
 	}
-	if req.TopP, err = number(f.topP, "top_p", 0, 1); err != nil {
+	if req.TopP, err = dialectkit.Number(f.topP, "top_p", 0, 1); err != nil {
 		return nil, err
 	}
-	if present(f.topK) { // accepted and ignored: the upstream has no top_k
-		if _, err = integer(f.topK, "top_k", 0); err != nil {
+	if dialectkit.Present(f.topK) { // accepted and ignored: the upstream has no top_k
+		if _, err = dialectkit.Int(f.topK, "top_k", 0, math.MaxInt32); err != nil {
 			return nil, err
 		}
 	}
-	if v := f.metadata; present(v) {
+	if v := f.metadata; dialectkit.Present(v) {
 		if !v.IsObject() {
-			return nil, badParam("metadata", "metadata: must be an object")
+			return nil, dialectkit.BadParam("metadata", "metadata: must be an object")
 		}
-		if u := v.Get("user_id"); present(u) {
+		if u := v.Get("user_id"); dialectkit.Present(u) {
 			if u.Type != gjson.String {
-				return nil, badParam("metadata.user_id", "metadata.user_id: must be a string")
+				return nil, dialectkit.BadParam("metadata.user_id", "metadata.user_id: must be a string")
 			}
 			req.User = u.Str
 		}
@@ -138,7 +139,7 @@ func decode(body []byte, count bool) (*plugin.Request, *plugin.Error) {
 // decodeSystem decodes the system prompt: a string or an array of text blocks.
 func decodeSystem(v gjson.Result) ([]plugin.Part, *plugin.Error) {
 	switch {
-	case !present(v):
+	case !dialectkit.Present(v):
 		return nil, nil
 	case v.Type == gjson.String:
 		if v.Str == "" {
@@ -146,7 +147,7 @@ func decodeSystem(v gjson.Result) ([]plugin.Part, *plugin.Error) {
 		}
 		return []plugin.Part{{Kind: plugin.PartText, Text: v.Str}}, nil
 	case !v.IsArray():
-		return nil, badParam("system", "system: must be a string or an array of text blocks")
+		return nil, dialectkit.BadParam("system", "system: must be a string or an array of text blocks")
 	}
 	return textBlocks(v, "system")
 }
@@ -162,12 +163,12 @@ func textBlocks(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) {
 		p := param + "." + strconv.Itoa(i)
 		i++
 		if !b.IsObject() || b.Get("type").Str != "text" {
-			err = badParam(p, "%s: must be a text block", p)
+			err = dialectkit.BadParam(p, "%s: must be a text block", p)
 			return false
 		}
 		t := b.Get("text")
 		if t.Type != gjson.String {
-			err = badParam(p+".text", "%s.text: must be a string", p)
+			err = dialectkit.BadParam(p+".text", "%s.text: must be a string", p)
 			return false
 		}
 		if t.Str != "" {
@@ -179,11 +180,11 @@ func textBlocks(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) {
 }
 
 func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil, nil
 	}
 	if !v.IsArray() {
-		return nil, badParam("tools", "tools: must be an array")
+		return nil, dialectkit.BadParam("tools", "tools: must be an array")
 	}
 	var (
 		tools []plugin.Tool
@@ -194,12 +195,12 @@ func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
 		p := "tools." + strconv.Itoa(i)
 		i++
 		if !t.IsObject() {
-			err = badParam(p, "%s: must be an object", p)
+			err = dialectkit.BadParam(p, "%s: must be an object", p)
 			return false
 		}
-		if typ := t.Get("type"); present(typ) {
+		if typ := t.Get("type"); dialectkit.Present(typ) {
 			if typ.Type != gjson.String {
-				err = badParam(p+".type", "%s.type: must be a string", p)
+				err = dialectkit.BadParam(p+".type", "%s.type: must be a string", p)
 				return false
 			}
 			if typ.Str != "custom" {
@@ -207,25 +208,25 @@ func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
 			}
 		}
 		var tool plugin.Tool
-		if tool.Name, err = name(t.Get("name"), p+".name"); err != nil {
+		if tool.Name, err = dialectkit.Name(t.Get("name"), p+".name"); err != nil {
 			return false
 		}
 		for _, prev := range tools {
 			if prev.Name == tool.Name {
-				err = badParam(p+".name", "%s.name: duplicate tool name %q", p, tool.Name)
+				err = dialectkit.BadParam(p+".name", "%s.name: duplicate tool name %q", p, tool.Name)
 				return false
 			}
 		}
-		if d := t.Get("description"); present(d) {
+		if d := t.Get("description"); dialectkit.Present(d) {
 			if d.Type != gjson.String {
-				err = badParam(p+".description", "%s.description: must be a string", p)
+				err = dialectkit.BadParam(p+".description", "%s.description: must be a string", p)
 				return false
 			}
 			tool.Description = d.Str
 		}
-		if s := t.Get("input_schema"); present(s) {
+		if s := t.Get("input_schema"); dialectkit.Present(s) {
 			if !s.IsObject() {
-				err = badParam(p+".input_schema", "%s.input_schema: must be a JSON schema object", p)
+				err = dialectkit.BadParam(p+".input_schema", "%s.input_schema: must be a JSON schema object", p)
 				return false
 			}
 			tool.Parameters = []byte(s.Raw)
@@ -237,14 +238,14 @@ func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
 }
 
 func decodeToolChoice(req *plugin.Request, v gjson.Result) *plugin.Error {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil
 	}
 	if !v.IsObject() {
-		return badParam("tool_choice", "tool_choice: must be an object")
+		return dialectkit.BadParam("tool_choice", "tool_choice: must be an object")
 	}
-	if d := v.Get("disable_parallel_tool_use"); present(d) {
-		off, err := boolean(d, "tool_choice.disable_parallel_tool_use")
+	if d := v.Get("disable_parallel_tool_use"); dialectkit.Present(d) {
+		off, err := dialectkit.Bool(d, "tool_choice.disable_parallel_tool_use")
 		if err != nil {
 			return err
 		}
@@ -252,7 +253,7 @@ func decodeToolChoice(req *plugin.Request, v gjson.Result) *plugin.Error {
 	}
 	typ := v.Get("type")
 	if typ.Type != gjson.String {
-		return badParam("tool_choice.type", "tool_choice.type: must be a string")
+		return dialectkit.BadParam("tool_choice.type", "tool_choice.type: must be a string")
 	}
 	switch typ.Str {
 	case "auto":
@@ -261,11 +262,11 @@ func decodeToolChoice(req *plugin.Request, v gjson.Result) *plugin.Error {
 		req.ToolChoice = plugin.ToolChoice{Mode: plugin.ToolChoiceNone}
 	case "any":
 		if len(req.Tools) == 0 {
-			return badParam("tool_choice", "tool_choice: type \"any\" needs tools")
+			return dialectkit.BadParam("tool_choice", "tool_choice: type \"any\" needs tools")
 		}
 		req.ToolChoice = plugin.ToolChoice{Mode: plugin.ToolChoiceRequired}
 	case "tool":
-		n, err := name(v.Get("name"), "tool_choice.name")
+		n, err := dialectkit.Name(v.Get("name"), "tool_choice.name")
 		if err != nil {
 			return err
 		}
@@ -275,23 +276,23 @@ func decodeToolChoice(req *plugin.Request, v gjson.Result) *plugin.Error {
 				return nil
 			}
 		}
-		return badParam("tool_choice.name", "tool_choice.name: tool %q is not in tools", n)
+		return dialectkit.BadParam("tool_choice.name", "tool_choice.name: tool %q is not in tools", n)
 	default:
-		return badParam("tool_choice.type", "tool_choice.type: must be \"auto\", \"any\", \"tool\" or \"none\"")
+		return dialectkit.BadParam("tool_choice.type", "tool_choice.type: must be \"auto\", \"any\", \"tool\" or \"none\"")
 	}
 	return nil
 }
 
 func decodeThinking(req *plugin.Request, v gjson.Result) *plugin.Error {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil
 	}
 	if !v.IsObject() {
-		return badParam("thinking", "thinking: must be an object")
+		return dialectkit.BadParam("thinking", "thinking: must be an object")
 	}
 	typ := v.Get("type")
 	if typ.Type != gjson.String {
-		return badParam("thinking.type", "thinking.type: must be a string")
+		return dialectkit.BadParam("thinking.type", "thinking.type: must be a string")
 	}
 	switch typ.Str {
 	case "disabled":
@@ -301,14 +302,14 @@ func decodeThinking(req *plugin.Request, v gjson.Result) *plugin.Error {
 		return nil
 	case "enabled":
 	default:
-		return badParam("thinking.type", "thinking.type: must be \"enabled\", \"adaptive\" or \"disabled\"")
+		return dialectkit.BadParam("thinking.type", "thinking.type: must be \"enabled\", \"adaptive\" or \"disabled\"")
 	}
 	req.Thinking = true
 	b := v.Get("budget_tokens")
-	if !present(b) {
+	if !dialectkit.Present(b) {
 		return nil
 	}
-	budget, err := integer(b, "thinking.budget_tokens", 1)
+	budget, err := dialectkit.Int(b, "thinking.budget_tokens", 1, math.MaxInt32)
 	if err != nil {
 		return err
 	}
@@ -324,11 +325,11 @@ func decodeThinking(req *plugin.Request, v gjson.Result) *plugin.Error {
 }
 
 func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil, nil
 	}
 	if !v.IsArray() {
-		return nil, badParam("stop_sequences", "stop_sequences: must be an array of strings")
+		return nil, dialectkit.BadParam("stop_sequences", "stop_sequences: must be an array of strings")
 	}
 	var (
 		stop []string
@@ -337,11 +338,11 @@ func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
 	)
 	v.ForEach(func(_, s gjson.Result) bool {
 		if n++; n > maxStopSequences {
-			err = badParam("stop_sequences", "stop_sequences: at most %d sequences are supported", maxStopSequences)
+			err = dialectkit.BadParam("stop_sequences", "stop_sequences: at most %d sequences are supported", maxStopSequences)
 			return false
 		}
 		if s.Type != gjson.String {
-			err = badParam("stop_sequences", "stop_sequences: must be an array of strings")
+			err = dialectkit.BadParam("stop_sequences", "stop_sequences: must be an array of strings")
 			return false
 		}
 		if s.Str != "" {
@@ -350,54 +351,4 @@ func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
 		return true
 	})
 	return stop, err
-}
-
-// present reports whether a field was given with a non-null value.
-func present(v gjson.Result) bool { return v.Exists() && v.Type != gjson.Null }
-
-func badParam(param, format string, args ...any) *plugin.Error {
-	e := plugin.BadRequest(format, args...)
-	e.Param = param
-	return e
-}
-
-func boolean(v gjson.Result, param string) (bool, *plugin.Error) {
-	if v.Type != gjson.True && v.Type != gjson.False {
-		return false, badParam(param, "%s: must be a boolean", param)
-	}
-	return v.Type == gjson.True, nil
-}
-
-// name returns a required, non-empty string field.
-func name(v gjson.Result, param string) (string, *plugin.Error) {
-	if v.Type != gjson.String || v.Str == "" {
-		return "", badParam(param, "%s: must be a non-empty string", param)
-	}
-	return v.Str, nil
-}
-
-// integer returns an integer field of at least lo.
-func integer(v gjson.Result, param string, lo int) (int, *plugin.Error) {
-	if v.Type != gjson.Number || v.Num != math.Trunc(v.Num) {
-		return 0, badParam(param, "%s: must be an integer", param)
-	}
-	if v.Num < float64(lo) || v.Num > math.MaxInt32 {
-		return 0, badParam(param, "%s: must be between %d and %d", param, lo, math.MaxInt32)
-	}
-	return int(v.Num), nil
-}
-
-// number returns an optional number field within [lo, hi].
-func number(v gjson.Result, param string, lo, hi float64) (*float64, *plugin.Error) {
-	if !present(v) {
-		return nil, nil
-	}
-	if v.Type != gjson.Number {
-		return nil, badParam(param, "%s: must be a number", param)
-	}
-	if v.Num < lo || v.Num > hi {
-		return nil, badParam(param, "%s: must be between %g and %g", param, lo, hi)
-	}
-	f := v.Num
-	return &f, nil
 }

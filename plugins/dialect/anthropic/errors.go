@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -49,13 +50,13 @@ func AppendError(dst []byte, err *plugin.Error, requestID string) []byte {
 		msg = "error"
 	}
 	dst = append(dst, `{"type":"error","error":{"type":`...)
-	dst = appendString(dst, errorType(status))
+	dst = dialectkit.AppendString(dst, errorType(status))
 	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, msg)
+	dst = dialectkit.AppendString(dst, msg)
 	dst = append(dst, '}')
 	if requestID != "" {
 		dst = append(dst, `,"request_id":`...)
-		dst = appendString(dst, requestID)
+		dst = dialectkit.AppendString(dst, requestID)
 	}
 	return append(dst, '}')
 }

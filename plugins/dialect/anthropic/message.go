@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -66,7 +67,7 @@ func (a *answer) appendHead(dst []byte) []byte {
 	dst = append(dst, `{"id":"msg_`...)
 	dst = append(dst, a.hex...)
 	dst = append(dst, `","type":"message","role":"assistant","model":`...)
-	dst = appendString(dst, a.req.Model)
+	dst = dialectkit.AppendString(dst, a.req.Model)
 	return append(dst, ',')
 }
 
@@ -81,9 +82,9 @@ func (a *answer) appendMessage(dst []byte) []byte {
 		dst = appendBlock(dst, &a.blocks[i])
 	}
 	dst = append(dst, `],"stop_reason":`...)
-	dst = appendString(dst, a.stopReason())
+	dst = dialectkit.AppendString(dst, a.stopReason())
 	dst = append(dst, `,"stop_sequence":`...)
-	dst = appendStringOrNull(dst, a.stopSeq)
+	dst = dialectkit.AppendStringOrNull(dst, a.stopSeq)
 	dst = append(dst, `,"usage":`...)
 	dst = a.appendUsage(dst)
 	return append(dst, '}')
@@ -103,19 +104,19 @@ func appendBlock(dst []byte, b *block) []byte {
 	switch b.kind {
 	case blockThinking:
 		dst = append(dst, `{"type":"thinking","thinking":`...)
-		dst = appendString(dst, string(b.text))
+		dst = dialectkit.AppendString(dst, string(b.text))
 		dst = append(dst, `,"signature":`...)
-		dst = appendString(dst, signature(b.text))
+		dst = dialectkit.AppendString(dst, signature(b.text))
 	case blockToolUse:
 		dst = append(dst, `{"type":"tool_use","id":`...)
-		dst = appendString(dst, b.id)
+		dst = dialectkit.AppendString(dst, b.id)
 		dst = append(dst, `,"name":`...)
-		dst = appendString(dst, b.name)
+		dst = dialectkit.AppendString(dst, b.name)
 		dst = append(dst, `,"input":`...)
 		dst = append(dst, b.input...)
 	default:
 		dst = append(dst, `{"type":"text","text":`...)
-		dst = appendString(dst, string(b.text))
+		dst = dialectkit.AppendString(dst, string(b.text))
 	}
 	return append(dst, '}')
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -23,11 +24,11 @@ var ignoredBlocks = map[string]bool{
 // decodeMessages appends the decoded, non-empty messages array to msgs. A user message's
 // tool_result blocks become RoleTool messages, in their order among the other blocks.
 func decodeMessages(msgs []plugin.Message, v gjson.Result) ([]plugin.Message, *plugin.Error) {
-	if !present(v) {
-		return nil, badParam("messages", "messages: field required")
+	if !dialectkit.Present(v) {
+		return nil, dialectkit.BadParam("messages", "messages: field required")
 	}
 	if !v.IsArray() {
-		return nil, badParam("messages", "messages: must be an array")
+		return nil, dialectkit.BadParam("messages", "messages: must be an array")
 	}
 	var (
 		err *plugin.Error
@@ -42,30 +43,30 @@ func decodeMessages(msgs []plugin.Message, v gjson.Result) ([]plugin.Message, *p
 		return nil, err
 	}
 	if i == 0 {
-		return nil, badParam("messages", "messages: at least one message is required")
+		return nil, dialectkit.BadParam("messages", "messages: at least one message is required")
 	}
 	return msgs, nil
 }
 
 func decodeMessage(msgs []plugin.Message, m gjson.Result, param string) ([]plugin.Message, *plugin.Error) {
 	if !m.IsObject() {
-		return msgs, badParam(param, "%s: must be an object", param)
+		return msgs, dialectkit.BadParam(param, "%s: must be an object", param)
 	}
 	role, content := m.Get("role"), m.Get("content")
 	if role.Type != gjson.String {
-		return msgs, badParam(param+".role", "%s.role: must be a string", param)
+		return msgs, dialectkit.BadParam(param+".role", "%s.role: must be a string", param)
 	}
 	switch role.Str {
 	case "user", "assistant", "system":
 	default:
-		return msgs, badParam(param+".role", "%s.role: must be \"user\" or \"assistant\", not %q", param, role.Str)
+		return msgs, dialectkit.BadParam(param+".role", "%s.role: must be \"user\" or \"assistant\", not %q", param, role.Str)
 	}
 	param += ".content"
 	if content.Type == gjson.String {
 		return append(msgs, plugin.Message{Role: plugin.Role(role.Str), Parts: textPart(content.Str)}), nil
 	}
 	if !content.IsArray() {
-		return msgs, badParam(param, "%s: must be a string or an array of content blocks", param)
+		return msgs, dialectkit.BadParam(param, "%s: must be a string or an array of content blocks", param)
 	}
 	switch role.Str {
 	case "system":
@@ -117,7 +118,7 @@ func decodeUser(msgs []plugin.Message, content gjson.Result, param string) ([]pl
 		if ignoredBlocks[typ] {
 			return true
 		}
-		err = badParam(p+".type", "%s.type: content block type %q is not allowed in user messages", p, typ)
+		err = dialectkit.BadParam(p+".type", "%s.type: content block type %q is not allowed in user messages", p, typ)
 		return false
 	})
 	if err != nil {
@@ -148,14 +149,14 @@ func decodeAssistant(content gjson.Result, param string) (plugin.Message, *plugi
 		case "text":
 			t := b.Get("text")
 			if t.Type != gjson.String {
-				err = badParam(p+".text", "%s.text: must be a string", p)
+				err = dialectkit.BadParam(p+".text", "%s.text: must be a string", p)
 				return false
 			}
 			msg.Parts = append(msg.Parts, textPart(t.Str)...)
 		case "thinking":
 			t := b.Get("thinking")
 			if t.Type != gjson.String {
-				err = badParam(p+".thinking", "%s.thinking: must be a string", p)
+				err = dialectkit.BadParam(p+".thinking", "%s.thinking: must be a string", p)
 				return false
 			}
 			if msg.Reasoning != "" && t.Str != "" {
@@ -175,7 +176,7 @@ func decodeAssistant(content gjson.Result, param string) (plugin.Message, *plugi
 			if ignoredBlocks[typ] {
 				return true
 			}
-			err = badParam(p+".type", "%s.type: content block type %q is not allowed in assistant messages", p, typ)
+			err = dialectkit.BadParam(p+".type", "%s.type: content block type %q is not allowed in assistant messages", p, typ)
 			return false
 		}
 		return true
@@ -188,19 +189,19 @@ func decodeToolUse(b gjson.Result, param string) (plugin.ToolCall, *plugin.Error
 		call plugin.ToolCall
 		err  *plugin.Error
 	)
-	if call.ID, err = name(b.Get("id"), param+".id"); err != nil {
+	if call.ID, err = dialectkit.Name(b.Get("id"), param+".id"); err != nil {
 		return call, err
 	}
-	if call.Name, err = name(b.Get("name"), param+".name"); err != nil {
+	if call.Name, err = dialectkit.Name(b.Get("name"), param+".name"); err != nil {
 		return call, err
 	}
 	switch in := b.Get("input"); {
-	case !present(in):
+	case !dialectkit.Present(in):
 		call.Arguments = "{}"
 	case in.IsObject():
 		call.Arguments = in.Raw
 	default:
-		return call, badParam(param+".input", "%s.input: must be an object", param)
+		return call, dialectkit.BadParam(param+".input", "%s.input: must be an object", param)
 	}
 	return call, nil
 }
@@ -208,23 +209,23 @@ func decodeToolUse(b gjson.Result, param string) (plugin.ToolCall, *plugin.Error
 func decodeToolResult(b gjson.Result, param string) (plugin.Message, *plugin.Error) {
 	msg := plugin.Message{Role: plugin.RoleTool}
 	var err *plugin.Error
-	if msg.ToolCallID, err = name(b.Get("tool_use_id"), param+".tool_use_id"); err != nil {
+	if msg.ToolCallID, err = dialectkit.Name(b.Get("tool_use_id"), param+".tool_use_id"); err != nil {
 		return msg, err
 	}
-	if e := b.Get("is_error"); present(e) {
-		if msg.IsError, err = boolean(e, param+".is_error"); err != nil {
+	if e := b.Get("is_error"); dialectkit.Present(e) {
+		if msg.IsError, err = dialectkit.Bool(e, param+".is_error"); err != nil {
 			return msg, err
 		}
 	}
 	c := b.Get("content")
 	switch {
-	case !present(c):
+	case !dialectkit.Present(c):
 		return msg, nil
 	case c.Type == gjson.String:
 		msg.Parts = textPart(c.Str)
 		return msg, nil
 	case !c.IsArray():
-		return msg, badParam(param+".content", "%s.content: must be a string or an array of content blocks", param)
+		return msg, dialectkit.BadParam(param+".content", "%s.content: must be a string or an array of content blocks", param)
 	}
 	param += ".content"
 	i := 0
@@ -245,7 +246,7 @@ func decodeToolResult(b gjson.Result, param string) (plugin.Message, *plugin.Err
 			msg.Parts = append(msg.Parts, parts...)
 			return true
 		}
-		err = badParam(p+".type", "%s.type: content block type %q is not allowed in a tool_result", p, typ)
+		err = dialectkit.BadParam(p+".type", "%s.type: content block type %q is not allowed in a tool_result", p, typ)
 		return false
 	})
 	return msg, err
@@ -254,11 +255,11 @@ func decodeToolResult(b gjson.Result, param string) (plugin.Message, *plugin.Err
 // blockType returns the type of a content block.
 func blockType(b gjson.Result, param string) (string, *plugin.Error) {
 	if !b.IsObject() {
-		return "", badParam(param, "%s: must be an object", param)
+		return "", dialectkit.BadParam(param, "%s: must be an object", param)
 	}
 	t := b.Get("type")
 	if t.Type != gjson.String || t.Str == "" {
-		return "", badParam(param+".type", "%s.type: must be a non-empty string", param)
+		return "", dialectkit.BadParam(param+".type", "%s.type: must be a non-empty string", param)
 	}
 	return t.Str, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/mimo2api/mimo2api/internal/sse"
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -49,9 +50,9 @@ func (m *Messages) WriteStream(w http.ResponseWriter, ex *plugin.Exchange, s plu
 		return err
 	}
 	a.buf = append(a.buf[:0], `{"type":"message_delta","delta":{"stop_reason":`...)
-	a.buf = appendString(a.buf, a.stopReason())
+	a.buf = dialectkit.AppendString(a.buf, a.stopReason())
 	a.buf = append(a.buf, `,"stop_sequence":`...)
-	a.buf = appendStringOrNull(a.buf, a.stopSeq)
+	a.buf = dialectkit.AppendStringOrNull(a.buf, a.stopSeq)
 	a.buf = append(a.buf, `},"usage":`...)
 	a.buf = a.appendUsage(a.buf)
 	a.buf = append(a.buf, '}')

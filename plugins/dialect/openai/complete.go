@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -51,16 +52,16 @@ func (c *Chat) writeCompletion(w http.ResponseWriter, ex *plugin.Exchange, req *
 	id := c.completionID()
 	b := make([]byte, 0, 256+text.Len()+reasoning.Len())
 	b = append(b, `{"id":`...)
-	b = appendString(b, id)
+	b = dialectkit.AppendString(b, id)
 	b = append(b, `,"object":"chat.completion","created":`...)
 	b = strconv.AppendInt(b, c.created(), 10)
 	b = append(b, `,"model":`...)
-	b = appendString(b, req.Model)
+	b = dialectkit.AppendString(b, req.Model)
 	b = append(b, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
 	if text.Len() == 0 && len(calls) > 0 {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, text.String())
+		b = dialectkit.AppendString(b, text.String())
 	}
 	if reasoning.Len() > 0 {
 		b = append(b, ',')
@@ -82,7 +83,7 @@ func (c *Chat) writeCompletion(w http.ResponseWriter, ex *plugin.Exchange, req *
 		b = append(b, ']')
 	}
 	b = append(b, `},"logprobs":null,"finish_reason":`...)
-	b = appendString(b, finishReason(finish, len(calls) > 0))
+	b = dialectkit.AppendString(b, finishReason(finish, len(calls) > 0))
 	b = append(b, `}],"usage":`...)
 	b = appendUsage(b, usage)
 	b = append(b, "}\n"...)

@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"encoding/base64"
 	"mime"
 	"net/url"
 	"path"
@@ -10,13 +9,14 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
 // decodeContent decodes a message's content: a string, null, or an array of content parts.
 func decodeContent(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) {
 	switch {
-	case !present(v):
+	case !dialectkit.Present(v):
 		return nil, nil
 	case v.Type == gjson.String:
 		if v.Str == "" {
@@ -24,7 +24,7 @@ func decodeContent(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) 
 		}
 		return []plugin.Part{{Kind: plugin.PartText, Text: v.Str}}, nil
 	case !v.IsArray():
-		return nil, badParam(param, "%s must be a string, null or an array of content parts", param)
+		return nil, dialectkit.BadParam(param, "%s must be a string, null or an array of content parts", param)
 	}
 	var (
 		parts []plugin.Part
@@ -46,17 +46,17 @@ func decodeContent(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) 
 
 func decodePart(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 	if !p.IsObject() {
-		return plugin.Part{}, badParam(param, "%s must be an object", param)
+		return plugin.Part{}, dialectkit.BadParam(param, "%s must be an object", param)
 	}
 	typ := p.Get("type")
 	if typ.Type != gjson.String {
-		return plugin.Part{}, badParam(param+".type", "%s.type must be a string", param)
+		return plugin.Part{}, dialectkit.BadParam(param+".type", "%s.type must be a string", param)
 	}
 	switch typ.Str {
 	case "text", "refusal":
 		t := p.Get(typ.Str)
 		if t.Type != gjson.String {
-			return plugin.Part{}, badParam(param+"."+typ.Str, "%s.%s must be a string", param, typ.Str)
+			return plugin.Part{}, dialectkit.BadParam(param+"."+typ.Str, "%s.%s must be a string", param, typ.Str)
 		}
 		return plugin.Part{Kind: plugin.PartText, Text: t.Str}, nil
 	case "image_url":
@@ -66,7 +66,7 @@ func decodePart(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 	case "file":
 		return decodeFile(p.Get("file"), param+".file")
 	}
-	return plugin.Part{}, badParam(param+".type", "content part type %q is not supported", typ.Str)
+	return plugin.Part{}, dialectkit.BadParam(param+".type", "content part type %q is not supported", typ.Str)
 }
 
 func decodeImage(v gjson.Result, param string) (plugin.Part, *plugin.Error) {
@@ -75,36 +75,36 @@ func decodeImage(v gjson.Result, param string) (plugin.Part, *plugin.Error) {
 		u, param = v.Get("url"), param+".url"
 	}
 	if u.Type != gjson.String || u.Str == "" {
-		return plugin.Part{}, badParam(param, "%s must be a non-empty URL string", param)
+		return plugin.Part{}, dialectkit.BadParam(param, "%s must be a non-empty URL string", param)
 	}
-	if isDataURL(u.Str) {
-		mt, data, err := parseDataURL(u.Str, param)
+	if dialectkit.IsDataURL(u.Str) {
+		mt, data, err := dialectkit.ParseDataURL(u.Str, param)
 		if err != nil {
 			return plugin.Part{}, err
 		}
 		return plugin.Part{Kind: plugin.PartImage, MIME: mt, Data: data}, nil
 	}
 	if pu, err := url.Parse(u.Str); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-		return plugin.Part{}, badParam(param, "%s must be an http(s) URL or a base64 data URL", param)
+		return plugin.Part{}, dialectkit.BadParam(param, "%s must be an http(s) URL or a base64 data URL", param)
 	}
 	return plugin.Part{Kind: plugin.PartImage, URL: u.Str}, nil
 }
 
 func decodeAudio(v gjson.Result, param string) (plugin.Part, *plugin.Error) {
 	if !v.IsObject() {
-		return plugin.Part{}, badParam(param, "%s must be an object", param)
+		return plugin.Part{}, dialectkit.BadParam(param, "%s must be an object", param)
 	}
 	format := v.Get("format")
 	if format.Type != gjson.String || format.Str == "" {
-		return plugin.Part{}, badParam(param+".format", "%s.format must be a non-empty string", param)
+		return plugin.Part{}, dialectkit.BadParam(param+".format", "%s.format must be a non-empty string", param)
 	}
 	d := v.Get("data")
 	if d.Type != gjson.String || d.Str == "" {
-		return plugin.Part{}, badParam(param+".data", "%s.data must be a non-empty base64 string", param)
+		return plugin.Part{}, dialectkit.BadParam(param+".data", "%s.data must be a non-empty base64 string", param)
 	}
-	data, ok := decodeBase64(d.Str)
+	data, ok := dialectkit.DecodeBase64(d.Str)
 	if !ok {
-		return plugin.Part{}, badParam(param+".data", "%s.data is not valid base64", param)
+		return plugin.Part{}, dialectkit.BadParam(param+".data", "%s.data is not valid base64", param)
 	}
 	mt := "audio/" + strings.ToLower(format.Str)
 	if format.Str == "mp3" {
@@ -115,38 +115,38 @@ func decodeAudio(v gjson.Result, param string) (plugin.Part, *plugin.Error) {
 
 func decodeFile(v gjson.Result, param string) (plugin.Part, *plugin.Error) {
 	if !v.IsObject() {
-		return plugin.Part{}, badParam(param, "%s must be an object", param)
+		return plugin.Part{}, dialectkit.BadParam(param, "%s must be an object", param)
 	}
 	part := plugin.Part{Kind: plugin.PartFile}
-	if n := v.Get("filename"); present(n) {
+	if n := v.Get("filename"); dialectkit.Present(n) {
 		if n.Type != gjson.String {
-			return part, badParam(param+".filename", "%s.filename must be a string", param)
+			return part, dialectkit.BadParam(param+".filename", "%s.filename must be a string", param)
 		}
 		part.Name = n.Str
 	}
-	if id := v.Get("file_id"); present(id) {
+	if id := v.Get("file_id"); dialectkit.Present(id) {
 		return part, &plugin.Error{Status: 400, Code: plugin.CodeUnsupported, Param: param + ".file_id",
 			Message: "file_id references are not supported; send the file inline as file_data"}
 	}
 	field := "file_data"
 	d := v.Get(field)
-	if !present(d) {
+	if !dialectkit.Present(d) {
 		field, d = "data", v.Get("data")
 	}
 	if d.Type != gjson.String || d.Str == "" {
-		return part, badParam(param+".file_data", "%s.file_data must be a non-empty base64 string or data URL", param)
+		return part, dialectkit.BadParam(param+".file_data", "%s.file_data must be a non-empty base64 string or data URL", param)
 	}
-	if isDataURL(d.Str) {
-		mt, data, err := parseDataURL(d.Str, param+"."+field)
+	if dialectkit.IsDataURL(d.Str) {
+		mt, data, err := dialectkit.ParseDataURL(d.Str, param+"."+field)
 		if err != nil {
 			return part, err
 		}
 		part.MIME, part.Data = mt, data
 		return part, nil
 	}
-	data, ok := decodeBase64(d.Str)
+	data, ok := dialectkit.DecodeBase64(d.Str)
 	if !ok {
-		return part, badParam(param+"."+field, "%s.%s is not valid base64", param, field)
+		return part, dialectkit.BadParam(param+"."+field, "%s.%s is not valid base64", param, field)
 	}
 	part.Data = data
 	part.MIME = mime.TypeByExtension(path.Ext(part.Name))
@@ -154,44 +154,4 @@ func decodeFile(v gjson.Result, param string) (plugin.Part, *plugin.Error) {
 		part.MIME = "application/octet-stream"
 	}
 	return part, nil
-}
-
-func isDataURL(s string) bool {
-	return len(s) >= 5 && strings.EqualFold(s[:5], "data:")
-}
-
-// parseDataURL decodes an RFC 2397 data URL into its media type and bytes.
-func parseDataURL(s, param string) (string, []byte, *plugin.Error) {
-	meta, payload, ok := strings.Cut(s[5:], ",")
-	if !ok {
-		return "", nil, badParam(param, "%s is a malformed data URL", param)
-	}
-	meta, b64 := strings.CutSuffix(meta, ";base64")
-	mt, _, _ := strings.Cut(meta, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	if mt == "" {
-		mt = "text/plain"
-	}
-	if !b64 {
-		text, err := url.PathUnescape(payload)
-		if err != nil {
-			return "", nil, badParam(param, "%s is a malformed data URL", param)
-		}
-		return mt, []byte(text), nil
-	}
-	data, ok := decodeBase64(payload)
-	if !ok {
-		return "", nil, badParam(param, "%s does not hold valid base64 data", param)
-	}
-	return mt, data, nil
-}
-
-// decodeBase64 accepts standard and URL-safe base64, padded or not.
-func decodeBase64(s string) ([]byte, bool) {
-	for _, enc := range [...]*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, true
-		}
-	}
-	return nil, false
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -63,11 +64,11 @@ func decode(body []byte) (*plugin.Request, *plugin.Error) {
 	})
 
 	req := &plugin.Request{ParallelToolCalls: true, ToolChoice: plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}}
-	if !present(f.model) {
-		return nil, badParam("model", "you must provide a model parameter")
+	if !dialectkit.Present(f.model) {
+		return nil, dialectkit.BadParam("model", "you must provide a model parameter")
 	}
 	if f.model.Type != gjson.String || f.model.Str == "" {
-		return nil, badParam("model", "model must be a non-empty string")
+		return nil, dialectkit.BadParam("model", "model must be a non-empty string")
 	}
 	req.Model = f.model.Str
 
@@ -81,58 +82,58 @@ func decode(body []byte) (*plugin.Request, *plugin.Error) {
 	if req.ToolChoice, err = decodeToolChoice(f.toolChoice, req.Tools); err != nil {
 		return nil, err
 	}
-	if present(f.parallel) {
-		if req.ParallelToolCalls, err = boolean(f.parallel, "parallel_tool_calls"); err != nil {
+	if dialectkit.Present(f.parallel) {
+		if req.ParallelToolCalls, err = dialectkit.Bool(f.parallel, "parallel_tool_calls"); err != nil {
 			return nil, err
 		}
 	}
-	if present(f.stream) {
-		if req.Stream, err = boolean(f.stream, "stream"); err != nil {
+	if dialectkit.Present(f.stream) {
+		if req.Stream, err = dialectkit.Bool(f.stream, "stream"); err != nil {
 			return nil, err
 		}
 	}
-	if v := f.streamOptions; present(v) {
+	if v := f.streamOptions; dialectkit.Present(v) {
 		if !v.IsObject() {
-			return nil, badParam("stream_options", "stream_options must be an object")
+			return nil, dialectkit.BadParam("stream_options", "stream_options must be an object")
 		}
-		if u := v.Get("include_usage"); present(u) {
-			if req.IncludeUsage, err = boolean(u, "stream_options.include_usage"); err != nil {
+		if u := v.Get("include_usage"); dialectkit.Present(u) {
+			if req.IncludeUsage, err = dialectkit.Bool(u, "stream_options.include_usage"); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if v := f.effort; present(v) {
+	if v := f.effort; dialectkit.Present(v) {
 		if v.Type != gjson.String {
-			return nil, badParam("reasoning_effort", "reasoning_effort must be a string")
+			return nil, dialectkit.BadParam("reasoning_effort", "reasoning_effort must be a string")
 		}
 		if v.Str != "" && v.Str != "none" {
 			req.Thinking, req.ReasoningEffort = true, v.Str
 		}
 	}
 	switch {
-	case present(f.maxCompletionTokens):
-		req.MaxTokens, err = count(f.maxCompletionTokens, "max_completion_tokens")
-	case present(f.maxTokens):
-		req.MaxTokens, err = count(f.maxTokens, "max_tokens")
+	case dialectkit.Present(f.maxCompletionTokens):
+		req.MaxTokens, err = dialectkit.Int(f.maxCompletionTokens, "max_completion_tokens", 0, math.MaxInt32)
+	case dialectkit.Present(f.maxTokens):
+		req.MaxTokens, err = dialectkit.Int(f.maxTokens, "max_tokens", 0, math.MaxInt32)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if req.Temperature, err = number(f.temperature, "temperature", 0, 2); err != nil {
+	if req.Temperature, err = dialectkit.Number(f.temperature, "temperature", 0, 2); err != nil {
 		return nil, err
 	}
-	if req.TopP, err = number(f.topP, "top_p", 0, 1); err != nil {
+	if req.TopP, err = dialectkit.Number(f.topP, "top_p", 0, 1); err != nil {
 		return nil, err
 	}
 	if req.Stop, err = decodeStop(f.stop); err != nil {
 		return nil, err
 	}
-	if v := f.n; present(v) && (v.Type != gjson.Number || v.Num != 1) {
+	if v := f.n; dialectkit.Present(v) && (v.Type != gjson.Number || v.Num != 1) {
 		return nil, &plugin.Error{Status: 400, Code: plugin.CodeUnsupported, Param: "n", Message: "only n=1 is supported"}
 	}
-	if v := f.user; present(v) {
+	if v := f.user; dialectkit.Present(v) {
 		if v.Type != gjson.String {
-			return nil, badParam("user", "user must be a string")
+			return nil, dialectkit.BadParam("user", "user must be a string")
 		}
 		req.User = v.Str
 	}
@@ -141,7 +142,7 @@ func decode(body []byte) (*plugin.Request, *plugin.Error) {
 
 func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
 	switch {
-	case !present(v):
+	case !dialectkit.Present(v):
 		return nil, nil
 	case v.Type == gjson.String:
 		if v.Str == "" {
@@ -149,7 +150,7 @@ func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
 		}
 		return []string{v.Str}, nil
 	case !v.IsArray():
-		return nil, badParam("stop", "stop must be a string or an array of strings")
+		return nil, dialectkit.BadParam("stop", "stop must be a string or an array of strings")
 	}
 	var (
 		stop []string
@@ -158,11 +159,11 @@ func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
 	)
 	v.ForEach(func(_, s gjson.Result) bool {
 		if n++; n > maxStop {
-			err = badParam("stop", "stop accepts at most %d sequences", maxStop)
+			err = dialectkit.BadParam("stop", "stop accepts at most %d sequences", maxStop)
 			return false
 		}
 		if s.Type != gjson.String {
-			err = badParam("stop", "stop must be a string or an array of strings")
+			err = dialectkit.BadParam("stop", "stop must be a string or an array of strings")
 			return false
 		}
 		if s.Str != "" {
@@ -171,54 +172,4 @@ func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
 		return true
 	})
 	return stop, err
-}
-
-// present reports whether a field was given with a non-null value.
-func present(v gjson.Result) bool { return v.Exists() && v.Type != gjson.Null }
-
-func badParam(param, format string, args ...any) *plugin.Error {
-	e := plugin.BadRequest(format, args...)
-	e.Param = param
-	return e
-}
-
-func boolean(v gjson.Result, param string) (bool, *plugin.Error) {
-	if v.Type != gjson.True && v.Type != gjson.False {
-		return false, badParam(param, "%s must be a boolean", param)
-	}
-	return v.Type == gjson.True, nil
-}
-
-// name returns a required, non-empty string field.
-func name(v gjson.Result, param string) (string, *plugin.Error) {
-	if v.Type != gjson.String || v.Str == "" {
-		return "", badParam(param, "%s must be a non-empty string", param)
-	}
-	return v.Str, nil
-}
-
-// count returns a non-negative integer field.
-func count(v gjson.Result, param string) (int, *plugin.Error) {
-	if v.Type != gjson.Number || v.Num != math.Trunc(v.Num) {
-		return 0, badParam(param, "%s must be an integer", param)
-	}
-	if v.Num < 0 || v.Num > math.MaxInt32 {
-		return 0, badParam(param, "%s must be between 0 and %d", param, math.MaxInt32)
-	}
-	return int(v.Num), nil
-}
-
-// number returns an optional number field within [lo, hi].
-func number(v gjson.Result, param string, lo, hi float64) (*float64, *plugin.Error) {
-	if !present(v) {
-		return nil, nil
-	}
-	if v.Type != gjson.Number {
-		return nil, badParam(param, "%s must be a number", param)
-	}
-	if v.Num < lo || v.Num > hi {
-		return nil, badParam(param, "%s must be between %g and %g", param, lo, hi)
-	}
-	f := v.Num
-	return &f, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -129,12 +130,12 @@ func appendErrorBody(dst []byte, err *plugin.Error) []byte {
 		param = "messages"
 	}
 	dst = append(dst, `{"error":{"message":`...)
-	dst = appendString(dst, msg)
+	dst = dialectkit.AppendString(dst, msg)
 	dst = append(dst, `,"type":`...)
-	dst = appendString(dst, typ)
+	dst = dialectkit.AppendString(dst, typ)
 	dst = append(dst, `,"param":`...)
-	dst = appendStringOrNull(dst, param)
+	dst = dialectkit.AppendStringOrNull(dst, param)
 	dst = append(dst, `,"code":`...)
-	dst = appendStringOrNull(dst, code)
+	dst = dialectkit.AppendStringOrNull(dst, code)
 	return append(dst, "}}"...)
 }

@@ -5,16 +5,17 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
 // decodeMessages decodes the required, non-empty messages array.
 func decodeMessages(v gjson.Result) ([]plugin.Message, *plugin.Error) {
-	if !present(v) {
-		return nil, badParam("messages", "you must provide a messages parameter")
+	if !dialectkit.Present(v) {
+		return nil, dialectkit.BadParam("messages", "you must provide a messages parameter")
 	}
 	if !v.IsArray() {
-		return nil, badParam("messages", "messages must be an array")
+		return nil, dialectkit.BadParam("messages", "messages must be an array")
 	}
 	var (
 		msgs []plugin.Message
@@ -33,7 +34,7 @@ func decodeMessages(v gjson.Result) ([]plugin.Message, *plugin.Error) {
 		return nil, err
 	}
 	if len(msgs) == 0 {
-		return nil, badParam("messages", "messages must contain at least one message")
+		return nil, dialectkit.BadParam("messages", "messages must contain at least one message")
 	}
 	return msgs, nil
 }
@@ -41,7 +42,7 @@ func decodeMessages(v gjson.Result) ([]plugin.Message, *plugin.Error) {
 func decodeMessage(m gjson.Result, param string) (plugin.Message, *plugin.Error) {
 	var msg plugin.Message
 	if !m.IsObject() {
-		return msg, badParam(param, "%s must be an object", param)
+		return msg, dialectkit.BadParam(param, "%s must be an object", param)
 	}
 	var role, content, toolCalls, reasoningContent, reasoning, toolCallID gjson.Result
 	m.ForEach(func(k, v gjson.Result) bool {
@@ -62,7 +63,7 @@ func decodeMessage(m gjson.Result, param string) (plugin.Message, *plugin.Error)
 		return true
 	})
 	if role.Type != gjson.String {
-		return msg, badParam(param+".role", "%s.role must be a string", param)
+		return msg, dialectkit.BadParam(param+".role", "%s.role must be a string", param)
 	}
 	switch role.Str {
 	case "system", "developer":
@@ -74,7 +75,7 @@ func decodeMessage(m gjson.Result, param string) (plugin.Message, *plugin.Error)
 	case "tool", "function":
 		msg.Role = plugin.RoleTool
 	default:
-		return msg, badParam(param+".role", "%s.role %q is not one of system, developer, user, assistant, tool or function", param, role.Str)
+		return msg, dialectkit.BadParam(param+".role", "%s.role %q is not one of system, developer, user, assistant, tool or function", param, role.Str)
 	}
 	var err *plugin.Error
 	if msg.Parts, err = decodeContent(content, param+".content"); err != nil {
@@ -86,18 +87,18 @@ func decodeMessage(m gjson.Result, param string) (plugin.Message, *plugin.Error)
 			return msg, err
 		}
 		r, field := reasoningContent, "reasoning_content"
-		if !present(r) {
+		if !dialectkit.Present(r) {
 			r, field = reasoning, "reasoning"
 		}
-		if present(r) {
+		if dialectkit.Present(r) {
 			if r.Type != gjson.String {
-				return msg, badParam(param+"."+field, "%s.%s must be a string", param, field)
+				return msg, dialectkit.BadParam(param+"."+field, "%s.%s must be a string", param, field)
 			}
 			msg.Reasoning = r.Str
 		}
 	case "tool":
 		if toolCallID.Type != gjson.String || toolCallID.Str == "" {
-			return msg, badParam(param+".tool_call_id", "%s.tool_call_id must be a non-empty string", param)
+			return msg, dialectkit.BadParam(param+".tool_call_id", "%s.tool_call_id must be a non-empty string", param)
 		}
 		msg.ToolCallID = toolCallID.Str
 	}
@@ -106,11 +107,11 @@ func decodeMessage(m gjson.Result, param string) (plugin.Message, *plugin.Error)
 
 // decodeToolCalls decodes an assistant message's tool_calls.
 func decodeToolCalls(v gjson.Result, param string) ([]plugin.ToolCall, *plugin.Error) {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil, nil
 	}
 	if !v.IsArray() {
-		return nil, badParam(param, "%s must be an array", param)
+		return nil, dialectkit.BadParam(param, "%s must be an array", param)
 	}
 	var (
 		calls []plugin.ToolCall
@@ -119,31 +120,31 @@ func decodeToolCalls(v gjson.Result, param string) ([]plugin.ToolCall, *plugin.E
 	v.ForEach(func(_, c gjson.Result) bool {
 		p := param + "[" + strconv.Itoa(len(calls)) + "]"
 		if !c.IsObject() {
-			err = badParam(p, "%s must be an object", p)
+			err = dialectkit.BadParam(p, "%s must be an object", p)
 			return false
 		}
-		if typ := c.Get("type"); present(typ) && (typ.Type != gjson.String || typ.Str != "function") {
-			err = badParam(p+".type", "only tool calls of type \"function\" are supported")
+		if typ := c.Get("type"); dialectkit.Present(typ) && (typ.Type != gjson.String || typ.Str != "function") {
+			err = dialectkit.BadParam(p+".type", "only tool calls of type \"function\" are supported")
 			return false
 		}
 		call := plugin.ToolCall{Index: len(calls)}
-		if id := c.Get("id"); present(id) {
+		if id := c.Get("id"); dialectkit.Present(id) {
 			if id.Type != gjson.String {
-				err = badParam(p+".id", "%s.id must be a string", p)
+				err = dialectkit.BadParam(p+".id", "%s.id must be a string", p)
 				return false
 			}
 			call.ID = id.Str
 		}
 		fn := c.Get("function")
 		if !fn.IsObject() {
-			err = badParam(p+".function", "%s.function must be an object", p)
+			err = dialectkit.BadParam(p+".function", "%s.function must be an object", p)
 			return false
 		}
-		if call.Name, err = name(fn.Get("name"), p+".function.name"); err != nil {
+		if call.Name, err = dialectkit.Name(fn.Get("name"), p+".function.name"); err != nil {
 			return false
 		}
 		switch args := fn.Get("arguments"); {
-		case !present(args):
+		case !dialectkit.Present(args):
 			call.Arguments = "{}"
 		case args.Type == gjson.String:
 			call.Arguments = args.Str
@@ -151,7 +152,7 @@ func decodeToolCalls(v gjson.Result, param string) ([]plugin.ToolCall, *plugin.E
 			// Some clients send the arguments object itself instead of its encoding.
 			call.Arguments = args.Raw
 		default:
-			err = badParam(p+".function.arguments", "%s.function.arguments must be a string", p)
+			err = dialectkit.BadParam(p+".function.arguments", "%s.function.arguments must be a string", p)
 			return false
 		}
 		calls = append(calls, call)

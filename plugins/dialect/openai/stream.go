@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mimo2api/mimo2api/internal/sse"
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -159,11 +160,11 @@ func (c *Chat) newChunker(req *plugin.Request) *chunker {
 	id := c.completionID()
 	head := make([]byte, 0, 128+len(req.Model))
 	head = append(head, `{"id":`...)
-	head = appendString(head, id)
+	head = dialectkit.AppendString(head, id)
 	head = append(head, `,"object":"chat.completion.chunk","created":`...)
 	head = strconv.AppendInt(head, c.created(), 10)
 	head = append(head, `,"model":`...)
-	head = appendString(head, req.Model)
+	head = dialectkit.AppendString(head, req.Model)
 	head = append(head, `,"choices":[`...)
 	tail := "]}"
 	if req.IncludeUsage {
@@ -187,7 +188,7 @@ func (k *chunker) open() {
 // close ends the delta and the chunk.
 func (k *chunker) close(finish string) []byte {
 	k.buf = append(k.buf, `},"logprobs":null,"finish_reason":`...)
-	k.buf = appendStringOrNull(k.buf, finish)
+	k.buf = dialectkit.AppendStringOrNull(k.buf, finish)
 	k.buf = append(k.buf, '}')
 	k.buf = append(k.buf, k.tail...)
 	return k.buf
@@ -202,7 +203,7 @@ func (k *chunker) role() []byte {
 func (k *chunker) content(text string) []byte {
 	k.open()
 	k.buf = append(k.buf, `"content":`...)
-	k.buf = appendString(k.buf, text)
+	k.buf = dialectkit.AppendString(k.buf, text)
 	return k.close("")
 }
 
@@ -244,10 +245,10 @@ func appendReasoning(dst []byte, field, text string) []byte {
 		dst = append(dst, '"')
 		dst = append(dst, field...)
 		dst = append(dst, `":`...)
-		return appendString(dst, text)
+		return dialectkit.AppendString(dst, text)
 	}
 	dst = append(dst, `"reasoning_content":`...)
-	dst = appendString(dst, text)
+	dst = dialectkit.AppendString(dst, text)
 	dst = append(dst, `,"reasoning":`...)
-	return appendString(dst, text)
+	return dialectkit.AppendString(dst, text)
 }

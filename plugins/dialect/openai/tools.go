@@ -5,16 +5,17 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
 // decodeTools decodes the declared function tools; names must be unique.
 func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil, nil
 	}
 	if !v.IsArray() {
-		return nil, badParam("tools", "tools must be an array")
+		return nil, dialectkit.BadParam("tools", "tools must be an array")
 	}
 	var (
 		tools []plugin.Tool
@@ -23,38 +24,38 @@ func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
 	v.ForEach(func(_, t gjson.Result) bool {
 		param := "tools[" + strconv.Itoa(len(tools)) + "]"
 		if !t.IsObject() {
-			err = badParam(param, "%s must be an object", param)
+			err = dialectkit.BadParam(param, "%s must be an object", param)
 			return false
 		}
-		if typ := t.Get("type"); present(typ) && (typ.Type != gjson.String || typ.Str != "function") {
-			err = badParam(param+".type", "only tools of type \"function\" are supported")
+		if typ := t.Get("type"); dialectkit.Present(typ) && (typ.Type != gjson.String || typ.Str != "function") {
+			err = dialectkit.BadParam(param+".type", "only tools of type \"function\" are supported")
 			return false
 		}
 		fn := t.Get("function")
 		if !fn.IsObject() {
-			err = badParam(param+".function", "%s.function must be an object", param)
+			err = dialectkit.BadParam(param+".function", "%s.function must be an object", param)
 			return false
 		}
 		var tool plugin.Tool
-		if tool.Name, err = name(fn.Get("name"), param+".function.name"); err != nil {
+		if tool.Name, err = dialectkit.Name(fn.Get("name"), param+".function.name"); err != nil {
 			return false
 		}
 		for _, prev := range tools {
 			if prev.Name == tool.Name {
-				err = badParam(param+".function.name", "duplicate tool name %q", tool.Name)
+				err = dialectkit.BadParam(param+".function.name", "duplicate tool name %q", tool.Name)
 				return false
 			}
 		}
-		if d := fn.Get("description"); present(d) {
+		if d := fn.Get("description"); dialectkit.Present(d) {
 			if d.Type != gjson.String {
-				err = badParam(param+".function.description", "%s.function.description must be a string", param)
+				err = dialectkit.BadParam(param+".function.description", "%s.function.description must be a string", param)
 				return false
 			}
 			tool.Description = d.Str
 		}
-		if p := fn.Get("parameters"); present(p) {
+		if p := fn.Get("parameters"); dialectkit.Present(p) {
 			if !p.IsObject() {
-				err = badParam(param+".function.parameters", "%s.function.parameters must be a JSON schema object", param)
+				err = dialectkit.BadParam(param+".function.parameters", "%s.function.parameters must be a JSON schema object", param)
 				return false
 			}
 			tool.Parameters = []byte(p.Raw)
@@ -68,7 +69,7 @@ func decodeTools(v gjson.Result) ([]plugin.Tool, *plugin.Error) {
 // decodeToolChoice decodes tool_choice; a forced function must be declared in tools.
 func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, *plugin.Error) {
 	auto := plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return auto, nil
 	}
 	var tc plugin.ToolChoice
@@ -78,24 +79,24 @@ func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, *
 		case plugin.ToolChoiceAuto, plugin.ToolChoiceNone, plugin.ToolChoiceRequired:
 			tc.Mode = m
 		default:
-			return auto, badParam("tool_choice", "tool_choice must be \"auto\", \"none\", \"required\" or a function object")
+			return auto, dialectkit.BadParam("tool_choice", "tool_choice must be \"auto\", \"none\", \"required\" or a function object")
 		}
 	case v.IsObject():
 		if typ := v.Get("type"); typ.Type != gjson.String || typ.Str != "function" {
-			return auto, badParam("tool_choice.type", "only tool_choice objects of type \"function\" are supported")
+			return auto, dialectkit.BadParam("tool_choice.type", "only tool_choice objects of type \"function\" are supported")
 		}
-		n, err := name(v.Get("function.name"), "tool_choice.function.name")
+		n, err := dialectkit.Name(v.Get("function.name"), "tool_choice.function.name")
 		if err != nil {
 			return auto, err
 		}
 		tc = plugin.ToolChoice{Mode: plugin.ToolChoiceFunction, Name: n}
 	default:
-		return auto, badParam("tool_choice", "tool_choice must be a string or an object")
+		return auto, dialectkit.BadParam("tool_choice", "tool_choice must be a string or an object")
 	}
 	switch tc.Mode {
 	case plugin.ToolChoiceRequired:
 		if len(tools) == 0 {
-			return auto, badParam("tool_choice", "tool_choice \"required\" needs tools")
+			return auto, dialectkit.BadParam("tool_choice", "tool_choice \"required\" needs tools")
 		}
 	case plugin.ToolChoiceFunction:
 		for _, t := range tools {
@@ -103,7 +104,7 @@ func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, *
 				return tc, nil
 			}
 		}
-		return auto, badParam("tool_choice", "tool_choice names function %q, which is not in tools", tc.Name)
+		return auto, dialectkit.BadParam("tool_choice", "tool_choice names function %q, which is not in tools", tc.Name)
 	}
 	return tc, nil
 }

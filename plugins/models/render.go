@@ -57,4 +57,3 @@ func render(b []byte, created int64, e entry) []byte {
 	}
 	return append(b, '}')
 }
-

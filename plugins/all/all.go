@@ -11,6 +11,7 @@ import (
 	_ "github.com/mimo2api/mimo2api/plugins/inline"
 	_ "github.com/mimo2api/mimo2api/plugins/models"
 	_ "github.com/mimo2api/mimo2api/plugins/prompt"
+	_ "github.com/mimo2api/mimo2api/plugins/responsesapi"
 	_ "github.com/mimo2api/mimo2api/plugins/selector"
 	_ "github.com/mimo2api/mimo2api/plugins/session"
 	_ "github.com/mimo2api/mimo2api/plugins/sieve"

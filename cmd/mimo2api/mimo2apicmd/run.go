@@ -91,7 +91,7 @@ func newApp(bc *conf.Bootstrap, logger *slog.Logger, hs *khttp.Server, gw *servi
 			if len(bc.Auth.APIKeys) == 1 && bc.Auth.APIKeys[0] == DemoAPIKey {
 				key = DemoAPIKey
 			}
-			fmt.Fprintf(os.Stderr, "\n  Try it:\n    curl -s %s/v1/chat/completions -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n      -d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n\n", base, key, bc.Models[0])
+			fmt.Fprintf(os.Stderr, "\n  Try it:\n    curl -s %s/v1/chat/completions -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n      -d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n\n", base, key, bc.ModelList()[0])
 			return nil
 		}),
 	}

@@ -29,6 +29,8 @@ type call struct {
 	convo []plugin.Message
 	// inputItems are the input items as given (compact JSON); a string input is one string.
 	inputItems []json.RawMessage
+	// items are the input items as stored, each with an id; see storedItems.
+	items []json.RawMessage
 	// Echoes of request parameters in the response object, as compact JSON.
 	instructionsEcho, metadata, tools, toolChoice, text, reasoning []byte
 	format                                                         textFormat
@@ -38,6 +40,8 @@ type call struct {
 	// store is the client's store flag; st is the store used, nil when not storing.
 	store bool
 	st    Store
+	// background asks to run the response detached from the request; see background.go.
+	background bool
 }
 
 // decode parses a Responses request body. Every failure is a 400 *plugin.Error (or an
@@ -170,12 +174,14 @@ func decode(body []byte) (*call, *plugin.Error) {
 		}
 	}
 	if present(f.background) {
-		bg, err := boolean(f.background, "background")
-		if err != nil {
+		if c.background, err = boolean(f.background, "background"); err != nil {
 			return nil, err
 		}
-		if bg {
-			return nil, unsupportedParam("background", "background responses are not supported by this gateway")
+		switch {
+		case c.background && !c.store:
+			return nil, badParam("background", "background responses must be stored: store must not be false")
+		case c.background && req.Stream:
+			return nil, unsupportedParam("background", "background responses cannot be streamed by this gateway; poll GET /v1/responses/{id} instead")
 		}
 	}
 	if v := f.truncation; present(v) && (v.Type != gjson.String || (v.Str != "auto" && v.Str != "disabled")) {

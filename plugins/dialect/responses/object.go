@@ -15,10 +15,12 @@ const (
 
 // Response statuses.
 const (
+	statusQueued     = "queued"
 	statusInProgress = "in_progress"
 	statusCompleted  = "completed"
 	statusIncomplete = "incomplete"
 	statusFailed     = "failed"
+	statusCancelled  = "cancelled"
 )
 
 // item is one output item of a response.
@@ -110,7 +112,9 @@ func appendResponse(dst []byte, c *call, s *snapshot) []byte {
 	dst = appendInt(dst, int(s.createdAt))
 	dst = append(dst, `,"status":`...)
 	dst = appendString(dst, s.status)
-	dst = append(dst, `,"background":false,"completed_at":`...)
+	dst = append(dst, `,"background":`...)
+	dst = appendBool(dst, c.background)
+	dst = append(dst, `,"completed_at":`...)
 	if s.completedAt > 0 {
 		dst = appendInt(dst, int(s.completedAt))
 	} else {

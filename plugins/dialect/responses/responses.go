@@ -19,19 +19,39 @@
 //     match the schema is still returned as is, with status "completed" (as the API does for a
 //     non-strict schema); the mismatch is recorded as a span event and logged.
 //   - store is accepted; responses are stored only when a Store is available (see
-//     StoreProvider and StoreKey), and the response echoes "store": true only then. Without a
-//     store previous_response_id fails with 400.
-//   - background, prompt templates, conversations, item references and non-function tools are
-//     rejected with 400 errors naming the field.
+//     StoreProvider, StoreKey and NewDBStore), and the response echoes "store": true only
+//     then. Without a store previous_response_id fails with 400; with one, an unknown id is a
+//     404.
+//   - background: true runs the response detached from the client (see Responses.background):
+//     the answer is the stored response object in status "queued", and the final object
+//     replaces it; clients poll GET /v1/responses/{id} (plugin package responsesapi).
+//     Background responses cannot be streamed (400) and need a store. A running background
+//     response lives in this process only: a restart leaves it "queued" or "in_progress" in
+//     the store, where cancelling it marks it "cancelled".
+//   - prompt templates, conversations, item references and non-function tools are rejected
+//     with 400 errors naming the field.
+//
+// # Stored responses
+//
+// By default (configuration "store": true) the dialect keeps responses in the gateway's
+// persistent store when the host offers one (internal/data/store.Host), with the canonical
+// conversation as JSON beside the response object. The database is opened at the first
+// stored response, not when the dialect is provisioned, so that a configuration check or a
+// deployment that never stores anything does not create it; a store that cannot be opened
+// fails the requests that need it (a 500 for previous_response_id and background responses, a
+// logged warning after an ordinary response was sent), and the next request tries again. A
+// host that is a StoreProvider takes precedence, and StoreKey overrides both per exchange.
 package responses
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"time"
 
+	"github.com/mimo2api/mimo2api/internal/data/store"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -42,8 +62,14 @@ func init() {
 	plugin.Register(plugin.Info{ID: ID, New: func() plugin.Plugin { return new(Responses) }})
 }
 
-// Responses is the OpenAI Responses API dialect. It has no configuration.
+// Responses is the OpenAI Responses API dialect.
 type Responses struct {
+	// Store keeps responses in the host's store for retrieval and previous_response_id
+	// (default true). False disables the host's stores; StoreKey still applies.
+	Store *bool `json:"store,omitempty"`
+	// BackgroundTimeout bounds a background response (default 30m).
+	BackgroundTimeout plugin.Duration `json:"background_timeout,omitempty"`
+
 	store Store
 	log   *slog.Logger
 
@@ -56,6 +82,7 @@ type Responses struct {
 var (
 	_ plugin.Dialect     = (*Responses)(nil)
 	_ plugin.Provisioner = (*Responses)(nil)
+	_ plugin.Validator   = (*Responses)(nil)
 )
 
 // PluginInfo implements plugin.Plugin.
@@ -63,17 +90,30 @@ func (*Responses) PluginInfo() plugin.Info {
 	return plugin.Info{ID: ID, New: func() plugin.Plugin { return new(Responses) }}
 }
 
-// Provision takes the host's logger and, when the host is a StoreProvider, its response store.
+// Provision takes the host's logger and, unless Store is false, the host's response store:
+// the StoreProvider's, or else the persistent store of a store.Host, opened at first use.
 func (d *Responses) Provision(h plugin.Host) error {
 	d.log = h.Logger(ID)
-	if sp, ok := h.(StoreProvider); ok {
-		d.store = sp.ResponseStore()
+	if d.Store == nil || *d.Store {
+		if sp, ok := h.(StoreProvider); ok {
+			d.store = sp.ResponseStore()
+		} else if sh, ok := h.(store.Host); ok {
+			d.store = NewDBStore(sh)
+		}
 	}
 	if d.newID == nil {
 		d.newID = newID
 	}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	return nil
+}
+
+// Validate checks the configuration.
+func (d *Responses) Validate() error {
+	if d.BackgroundTimeout < 0 {
+		return errors.New("background_timeout must not be negative")
 	}
 	return nil
 }
@@ -108,6 +148,12 @@ func (d *Responses) Handle(ctx context.Context, ex *plugin.Exchange, next plugin
 	c.finish()
 	ex.Request = c.req
 	callKey.Set(ex, c)
+	if c.background {
+		if c.req.Stream {
+			return unsupportedParam("background", "background responses cannot be streamed by this gateway; poll GET /v1/responses/{id} instead")
+		}
+		return d.background(ctx, ex, c, next)
+	}
 	return next(ctx, ex)
 }
 

@@ -21,13 +21,15 @@ var ErrNotFound = errors.New("response not found")
 type Stored struct {
 	// ID is the response id, "resp_…".
 	ID string
-	// Status is the response's status: "completed", "incomplete", "failed", "in_progress" or
-	// "cancelled".
+	// Status is the response's status: "completed", "incomplete", "failed", "cancelled", or
+	// for a background response not yet finished "queued" or "in_progress".
 	Status string
 	// CreatedAt is when the response was created.
 	CreatedAt time.Time
 	// Model is the model the client asked for.
 	Model string
+	// PreviousID is the previous_response_id the response continued, if any.
+	PreviousID string
 	// Response is the response object exactly as it was sent to the client.
 	Response json.RawMessage
 	// InputItems are the request's input items in the Responses API item shape, each with an
@@ -78,11 +80,14 @@ func loadPrevious(ctx context.Context, st Store, id string) ([]plugin.Message, *
 	if err != nil {
 		return nil, &plugin.Error{Status: 500, Code: plugin.CodeInternal, Message: "could not load the previous response", Err: err}
 	}
+	if prev.Status == statusQueued || prev.Status == statusInProgress {
+		return nil, badParam("previous_response_id", "previous response with id '%s' is still %s; wait until it has finished", id, prev.Status)
+	}
 	return prev.Messages, nil
 }
 
-// save stores the finished response whose object is body, when the request is stored. A
-// failure is logged: the client already has its answer.
+// save stores the response whose object is body, when the request is stored. A failure is
+// logged: the client already has its answer.
 func (r *writer) save(body []byte) {
 	st := r.c.st
 	if st == nil {
@@ -92,34 +97,51 @@ func (r *writer) save(body []byte) {
 	if r.ex.HTTP != nil {
 		ctx = context.WithoutCancel(r.ex.HTTP.Context())
 	}
-	rec := &Stored{
-		ID:         r.snap.id,
-		Status:     r.snap.status,
-		CreatedAt:  time.Unix(r.snap.createdAt, 0),
-		Model:      r.c.req.Model,
-		Response:   json.RawMessage(bytes.Clone(body)),
-		InputItems: r.inputItems(),
-		Messages:   append(append(make([]plugin.Message, 0, len(r.c.convo)+1), r.c.convo...), r.answer()),
-	}
+	rec := r.record(body)
 	if err := st.Put(ctx, rec); err != nil && r.d.log != nil {
 		r.d.log.Warn("could not store the response", "response", rec.ID, "error", err)
 	}
 }
 
-// inputItems returns the request's input items, each with an id.
-func (r *writer) inputItems() []json.RawMessage {
-	out := make([]json.RawMessage, 0, len(r.c.inputItems))
-	for _, raw := range r.c.inputItems {
+// record returns the stored form of the response whose object is body. Its conversation ends
+// with the answer, when the response has output.
+func (r *writer) record(body []byte) *Stored {
+	msgs := make([]plugin.Message, 0, len(r.c.convo)+1)
+	msgs = append(msgs, r.c.convo...)
+	if len(r.snap.items) > 0 {
+		msgs = append(msgs, r.answer())
+	}
+	return &Stored{
+		ID:         r.snap.id,
+		Status:     r.snap.status,
+		CreatedAt:  time.Unix(r.snap.createdAt, 0),
+		Model:      r.c.req.Model,
+		PreviousID: r.c.previousID,
+		Response:   json.RawMessage(bytes.Clone(body)),
+		InputItems: r.c.storedItems(r.d.id),
+		Messages:   msgs,
+	}
+}
+
+// storedItems returns the request's input items, each with an id; items without one get a
+// new id from newID. The result is computed once, so that every version of a stored response
+// has the same item ids.
+func (c *call) storedItems(newID func(prefix string) string) []json.RawMessage {
+	if c.items != nil {
+		return c.items
+	}
+	out := make([]json.RawMessage, 0, len(c.inputItems))
+	for _, raw := range c.inputItems {
 		switch {
 		case len(raw) > 0 && raw[0] == '"': // a string input
 			b := []byte(`{"id":`)
-			b = appendString(b, r.d.id("msg_"))
+			b = appendString(b, newID("msg_"))
 			b = append(b, `,"type":"message","role":"user","content":[{"type":"input_text","text":`...)
 			b = append(b, raw...)
 			raw = append(b, "}]}"...)
 		case gjson.GetBytes(raw, "id").Type != gjson.String:
 			b := []byte(`{"id":`)
-			b = appendString(b, r.d.id("item_"))
+			b = appendString(b, newID("item_"))
 			if len(raw) > 2 {
 				b = append(b, ',')
 			}
@@ -127,6 +149,7 @@ func (r *writer) inputItems() []json.RawMessage {
 		}
 		out = append(out, raw)
 	}
+	c.items = out
 	return out
 }
 

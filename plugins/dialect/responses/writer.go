@@ -24,10 +24,8 @@ func (d *Responses) WriteStream(w http.ResponseWriter, ex *plugin.Exchange, s pl
 		}
 		c = &call{req: req}
 	}
-	r := &writer{d: d, w: w, ex: ex, c: c, stream: c.req.Stream}
-	r.snap.id = d.id("resp_")
-	r.snap.createdAt = d.unix()
-	r.snap.status = statusInProgress
+	r := d.newWriter(ex, c)
+	r.w = w
 	for ev, err := range s {
 		if err != nil {
 			return r.fail(err)
@@ -41,6 +39,15 @@ func (d *Responses) WriteStream(w http.ResponseWriter, ex *plugin.Exchange, s pl
 		}
 	}
 	return r.complete()
+}
+
+// newWriter returns a writer for the response of c.
+func (d *Responses) newWriter(ex *plugin.Exchange, c *call) *writer {
+	r := &writer{d: d, ex: ex, c: c, stream: c.req.Stream}
+	r.snap.id = d.id("resp_")
+	r.snap.createdAt = d.unix()
+	r.snap.status = statusInProgress
+	return r
 }
 
 // writer renders one response. The same state machine serves both modes; when streaming, every
@@ -324,21 +331,7 @@ func (r *writer) complete() error {
 	if r.stream && r.enc == nil {
 		r.start()
 	}
-	r.closeItem()
-	if r.calls == 0 && !r.hasMessage() {
-		// Clients read the answer from a message item: always give them one.
-		r.openItem(itemMessage)
-		r.closeItem()
-	}
-	r.snap.status = statusCompleted
-	if r.finish == plugin.FinishLength {
-		r.snap.status = statusIncomplete
-	}
-	r.snap.completedAt = r.d.unix()
-	r.snap.usage = &r.usage
-	r.snap.stored = r.c.st != nil
-	r.checkFormat()
-	body := appendResponse(make([]byte, 0, 1024), r.c, &r.snap)
+	body := r.finalize()
 	if r.enc != nil {
 		typ := "response.completed"
 		if r.snap.status == statusIncomplete {
@@ -363,6 +356,25 @@ func (r *writer) complete() error {
 	}
 	r.save(body)
 	return nil
+}
+
+// finalize closes the open item, sets the final status and returns the final response object.
+func (r *writer) finalize() []byte {
+	r.closeItem()
+	if r.calls == 0 && !r.hasMessage() {
+		// Clients read the answer from a message item: always give them one.
+		r.openItem(itemMessage)
+		r.closeItem()
+	}
+	r.snap.status = statusCompleted
+	if r.finish == plugin.FinishLength {
+		r.snap.status = statusIncomplete
+	}
+	r.snap.completedAt = r.d.unix()
+	r.snap.usage = &r.usage
+	r.snap.stored = r.c.st != nil
+	r.checkFormat()
+	return appendResponse(make([]byte, 0, 1024), r.c, &r.snap)
 }
 
 func (r *writer) hasMessage() bool {

@@ -13,10 +13,17 @@ import (
 // with err's status and a Retry-After header when err.RetryAfter is positive. A client_closed
 // error gets only its status: nobody is listening.
 func (c *Chat) WriteError(w http.ResponseWriter, _ *plugin.Exchange, err *plugin.Error) {
+	WriteError(w, err, "messages")
+}
+
+// WriteError writes err in OpenAI's error shape, as (*Chat).WriteError does; contextParam is the
+// request field named by a context_length_exceeded error that names none ("messages" for chat,
+// "input" for the Responses API). Other OpenAI-family dialects use it.
+func WriteError(w http.ResponseWriter, err *plugin.Error, contextParam string) {
 	if err == nil {
 		err = plugin.AsError(errNil)
 	}
-	status := errorStatus(err)
+	status := ErrorStatus(err)
 	if err.Code == plugin.CodeClientClosed {
 		w.WriteHeader(status)
 		return
@@ -28,16 +35,16 @@ func (c *Chat) WriteError(w http.ResponseWriter, _ *plugin.Exchange, err *plugin
 		h.Set("Retry-After", strconv.FormatInt(int64(math.Ceil(err.RetryAfter.Seconds())), 10))
 	}
 	w.WriteHeader(status)
-	body := appendErrorBody(make([]byte, 0, 256), err)
+	body := AppendErrorBody(make([]byte, 0, 256), err, contextParam)
 	w.Write(append(body, '\n')) // a failed write means the client is gone; there is no one to tell
 }
 
 // errNil stands in for a nil *plugin.Error so that WriteError never writes an empty body.
 var errNil = plugin.Errorf(http.StatusInternalServerError, plugin.CodeInternal, "internal error")
 
-// errorStatus returns err's HTTP status, or one derived from its code when the status is not an
+// ErrorStatus returns err's HTTP status, or one derived from its code when the status is not an
 // error status.
-func errorStatus(err *plugin.Error) int {
+func ErrorStatus(err *plugin.Error) int {
 	if err.Status >= 400 && err.Status <= 599 {
 		return err.Status
 	}
@@ -68,8 +75,8 @@ func errorStatus(err *plugin.Error) int {
 	return http.StatusInternalServerError
 }
 
-// errorKind returns the OpenAI error type and code for err; an empty code is sent as null.
-func errorKind(err *plugin.Error, status int) (typ, code string) {
+// ErrorKind returns the OpenAI error type and code for err; an empty code is sent as null.
+func ErrorKind(err *plugin.Error, status int) (typ, code string) {
 	switch err.Code {
 	case plugin.CodeInvalidRequest:
 		return "invalid_request_error", ""
@@ -115,19 +122,19 @@ func errorKind(err *plugin.Error, status int) (typ, code string) {
 	return "server_error", ""
 }
 
-// appendErrorBody appends {"error":{...}} for err.
-func appendErrorBody(dst []byte, err *plugin.Error) []byte {
-	typ, code := errorKind(err, errorStatus(err))
+// AppendErrorBody appends {"error":{...}} for err; see WriteError for contextParam.
+func AppendErrorBody(dst []byte, err *plugin.Error, contextParam string) []byte {
+	typ, code := ErrorKind(err, ErrorStatus(err))
 	msg := err.Message
 	if msg == "" {
-		msg = http.StatusText(errorStatus(err))
+		msg = http.StatusText(ErrorStatus(err))
 	}
 	if msg == "" {
 		msg = "error"
 	}
 	param := err.Param
 	if param == "" && err.Code == plugin.CodeContextLength {
-		param = "messages"
+		param = contextParam
 	}
 	dst = append(dst, `{"error":{"message":`...)
 	dst = dialectkit.AppendString(dst, msg)

@@ -47,7 +47,7 @@ func (c *Chat) writeChunks(w http.ResponseWriter, ex *plugin.Exchange, req *plug
 			if perr.Code == plugin.CodeClientClosed {
 				return err
 			}
-			if werr := enc.Data(appendErrorBody(ck.buf[:0], perr)); werr != nil {
+			if werr := enc.Data(AppendErrorBody(ck.buf[:0], perr, "messages")); werr != nil {
 				return werr
 			}
 			if werr := enc.Data(doneData); werr != nil {

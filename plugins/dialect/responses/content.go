@@ -1,21 +1,20 @@
 package responses
 
 import (
-	"encoding/base64"
 	"mime"
 	"net/url"
 	"path"
-	"strings"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
 // decodeContent decodes a message's content: a string, null, or a list of content parts.
 func decodeContent(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) {
 	switch {
-	case !present(v):
+	case !dialectkit.Present(v):
 		return nil, nil
 	case v.Type == gjson.String:
 		if v.Str == "" {
@@ -23,7 +22,7 @@ func decodeContent(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) 
 		}
 		return []plugin.Part{{Kind: plugin.PartText, Text: v.Str}}, nil
 	case !v.IsArray():
-		return nil, badParam(param, "%s must be a string or an array of content parts", param)
+		return nil, dialectkit.BadParam(param, "%s must be a string or an array of content parts", param)
 	}
 	var (
 		parts []plugin.Part
@@ -45,11 +44,11 @@ func decodeContent(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) 
 
 func decodePart(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 	if !p.IsObject() {
-		return plugin.Part{}, badParam(param, "%s must be an object", param)
+		return plugin.Part{}, dialectkit.BadParam(param, "%s must be an object", param)
 	}
 	typ := p.Get("type")
 	if typ.Type != gjson.String {
-		return plugin.Part{}, badParam(param+".type", "%s.type must be a string", param)
+		return plugin.Part{}, dialectkit.BadParam(param+".type", "%s.type must be a string", param)
 	}
 	switch typ.Str {
 	case "input_text", "output_text", "text", "refusal":
@@ -59,7 +58,7 @@ func decodePart(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 		}
 		t := p.Get(field)
 		if t.Type != gjson.String {
-			return plugin.Part{}, badParam(param+"."+field, "%s.%s must be a string", param, field)
+			return plugin.Part{}, dialectkit.BadParam(param+"."+field, "%s.%s must be a string", param, field)
 		}
 		return plugin.Part{Kind: plugin.PartText, Text: t.Str}, nil
 	case "input_image":
@@ -72,7 +71,7 @@ func decodePart(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 
 // decodeImage decodes an input_image part: image_url holds a data URL or an http(s) URL.
 func decodeImage(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
-	if present(p.Get("file_id")) {
+	if dialectkit.Present(p.Get("file_id")) {
 		return plugin.Part{}, unsupportedParam(param+".file_id", "file_id references are not supported; send the image as a data URL or an http(s) URL in image_url")
 	}
 	u := p.Get("image_url")
@@ -81,17 +80,17 @@ func decodeImage(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 	}
 	param += ".image_url"
 	if u.Type != gjson.String || u.Str == "" {
-		return plugin.Part{}, badParam(param, "%s must be a non-empty URL string", param)
+		return plugin.Part{}, dialectkit.BadParam(param, "%s must be a non-empty URL string", param)
 	}
-	if isDataURL(u.Str) {
-		mt, data, err := parseDataURL(u.Str, param)
+	if dialectkit.IsDataURL(u.Str) {
+		mt, data, err := dialectkit.ParseDataURL(u.Str, param)
 		if err != nil {
 			return plugin.Part{}, err
 		}
 		return plugin.Part{Kind: plugin.PartImage, MIME: mt, Data: data}, nil
 	}
 	if pu, err := url.Parse(u.Str); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-		return plugin.Part{}, badParam(param, "%s must be an http(s) URL or a base64 data URL", param)
+		return plugin.Part{}, dialectkit.BadParam(param, "%s must be an http(s) URL or a base64 data URL", param)
 	}
 	return plugin.Part{Kind: plugin.PartImage, URL: u.Str}, nil
 }
@@ -99,32 +98,32 @@ func decodeImage(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 // decodeFile decodes an input_file part: file_data holds base64 or a data URL.
 func decodeFile(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 	part := plugin.Part{Kind: plugin.PartFile}
-	if n := p.Get("filename"); present(n) {
+	if n := p.Get("filename"); dialectkit.Present(n) {
 		if n.Type != gjson.String {
-			return part, badParam(param+".filename", "%s.filename must be a string", param)
+			return part, dialectkit.BadParam(param+".filename", "%s.filename must be a string", param)
 		}
 		part.Name = n.Str
 	}
 	for _, field := range [...]string{"file_id", "file_url"} {
-		if present(p.Get(field)) {
+		if dialectkit.Present(p.Get(field)) {
 			return part, unsupportedParam(param+"."+field, "%s is not supported; send the file inline as file_data", field)
 		}
 	}
 	d := p.Get("file_data")
 	if d.Type != gjson.String || d.Str == "" {
-		return part, badParam(param+".file_data", "%s.file_data must be a non-empty base64 string or data URL", param)
+		return part, dialectkit.BadParam(param+".file_data", "%s.file_data must be a non-empty base64 string or data URL", param)
 	}
-	if isDataURL(d.Str) {
-		mt, data, err := parseDataURL(d.Str, param+".file_data")
+	if dialectkit.IsDataURL(d.Str) {
+		mt, data, err := dialectkit.ParseDataURL(d.Str, param+".file_data")
 		if err != nil {
 			return part, err
 		}
 		part.MIME, part.Data = mt, data
 		return part, nil
 	}
-	data, ok := decodeBase64(d.Str)
+	data, ok := dialectkit.DecodeBase64(d.Str)
 	if !ok {
-		return part, badParam(param+".file_data", "%s.file_data is not valid base64", param)
+		return part, dialectkit.BadParam(param+".file_data", "%s.file_data is not valid base64", param)
 	}
 	part.Data = data
 	part.MIME = mime.TypeByExtension(path.Ext(part.Name))
@@ -132,44 +131,4 @@ func decodeFile(p gjson.Result, param string) (plugin.Part, *plugin.Error) {
 		part.MIME = "application/octet-stream"
 	}
 	return part, nil
-}
-
-func isDataURL(s string) bool {
-	return len(s) >= 5 && strings.EqualFold(s[:5], "data:")
-}
-
-// parseDataURL decodes an RFC 2397 data URL into its media type and bytes.
-func parseDataURL(s, param string) (string, []byte, *plugin.Error) {
-	meta, payload, ok := strings.Cut(s[5:], ",")
-	if !ok {
-		return "", nil, badParam(param, "%s is a malformed data URL", param)
-	}
-	meta, b64 := strings.CutSuffix(meta, ";base64")
-	mt, _, _ := strings.Cut(meta, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	if mt == "" {
-		mt = "text/plain"
-	}
-	if !b64 {
-		text, err := url.PathUnescape(payload)
-		if err != nil {
-			return "", nil, badParam(param, "%s is a malformed data URL", param)
-		}
-		return mt, []byte(text), nil
-	}
-	data, ok := decodeBase64(payload)
-	if !ok {
-		return "", nil, badParam(param, "%s does not hold valid base64 data", param)
-	}
-	return mt, data, nil
-}
-
-// decodeBase64 accepts standard and URL-safe base64, padded or not.
-func decodeBase64(s string) ([]byte, bool) {
-	for _, enc := range [...]*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, true
-		}
-	}
-	return nil, false
 }

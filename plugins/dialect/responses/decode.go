@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -89,7 +90,7 @@ func decode(body []byte) (*call, *plugin.Error) {
 		case "stream":
 			f.stream = v
 		case "user", "safety_identifier":
-			if k.Str == "user" || !present(f.user) {
+			if k.Str == "user" || !dialectkit.Present(f.user) {
 				f.user = v
 			}
 		case "temperature":
@@ -101,7 +102,7 @@ func decode(body []byte) (*call, *plugin.Error) {
 		case "truncation":
 			f.truncation = v
 		case "prompt", "conversation":
-			if present(v) {
+			if dialectkit.Present(v) {
 				unsupported = k.Str
 			}
 		}
@@ -113,18 +114,18 @@ func decode(body []byte) (*call, *plugin.Error) {
 
 	req := &plugin.Request{ParallelToolCalls: true, ToolChoice: plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}}
 	c := &call{req: req, store: true}
-	if !present(f.model) {
-		return nil, badParam("model", "you must provide a model parameter")
+	if !dialectkit.Present(f.model) {
+		return nil, dialectkit.BadParam("model", "you must provide a model parameter")
 	}
 	if f.model.Type != gjson.String || f.model.Str == "" {
-		return nil, badParam("model", "model must be a non-empty string")
+		return nil, dialectkit.BadParam("model", "model must be a non-empty string")
 	}
 	req.Model = f.model.Str
 
 	var err *plugin.Error
-	if v := f.previous; present(v) {
+	if v := f.previous; dialectkit.Present(v) {
 		if v.Type != gjson.String || v.Str == "" {
-			return nil, badParam("previous_response_id", "previous_response_id must be a non-empty string")
+			return nil, dialectkit.BadParam("previous_response_id", "previous_response_id must be a non-empty string")
 		}
 		c.previousID = v.Str
 	}
@@ -140,8 +141,8 @@ func decode(body []byte) (*call, *plugin.Error) {
 	if req.ToolChoice, c.toolChoice, err = decodeToolChoice(f.toolChoice, req.Tools); err != nil {
 		return nil, err
 	}
-	if present(f.parallel) {
-		if req.ParallelToolCalls, err = boolean(f.parallel, "parallel_tool_calls"); err != nil {
+	if dialectkit.Present(f.parallel) {
+		if req.ParallelToolCalls, err = dialectkit.Bool(f.parallel, "parallel_tool_calls"); err != nil {
 			return nil, err
 		}
 	}
@@ -151,52 +152,52 @@ func decode(body []byte) (*call, *plugin.Error) {
 	if c.format, c.text, err = decodeText(f.text); err != nil {
 		return nil, err
 	}
-	if present(f.maxOutput) {
+	if dialectkit.Present(f.maxOutput) {
 		if c.maxOutputTokens, err = count(f.maxOutput, "max_output_tokens"); err != nil {
 			return nil, err
 		}
 		if c.maxOutputTokens < 1 {
-			return nil, badParam("max_output_tokens", "max_output_tokens must be at least 1")
+			return nil, dialectkit.BadParam("max_output_tokens", "max_output_tokens must be at least 1")
 		}
 		req.MaxTokens = c.maxOutputTokens
 	}
 	if c.metadata, err = decodeMetadata(f.metadata); err != nil {
 		return nil, err
 	}
-	if present(f.store) {
-		if c.store, err = boolean(f.store, "store"); err != nil {
+	if dialectkit.Present(f.store) {
+		if c.store, err = dialectkit.Bool(f.store, "store"); err != nil {
 			return nil, err
 		}
 	}
-	if present(f.stream) {
-		if req.Stream, err = boolean(f.stream, "stream"); err != nil {
+	if dialectkit.Present(f.stream) {
+		if req.Stream, err = dialectkit.Bool(f.stream, "stream"); err != nil {
 			return nil, err
 		}
 	}
-	if present(f.background) {
-		if c.background, err = boolean(f.background, "background"); err != nil {
+	if dialectkit.Present(f.background) {
+		if c.background, err = dialectkit.Bool(f.background, "background"); err != nil {
 			return nil, err
 		}
 		switch {
 		case c.background && !c.store:
-			return nil, badParam("background", "background responses must be stored: store must not be false")
+			return nil, dialectkit.BadParam("background", "background responses must be stored: store must not be false")
 		case c.background && req.Stream:
 			return nil, unsupportedParam("background", "background responses cannot be streamed by this gateway; poll GET /v1/responses/{id} instead")
 		}
 	}
-	if v := f.truncation; present(v) && (v.Type != gjson.String || (v.Str != "auto" && v.Str != "disabled")) {
-		return nil, badParam("truncation", "truncation must be \"auto\" or \"disabled\"")
+	if v := f.truncation; dialectkit.Present(v) && (v.Type != gjson.String || (v.Str != "auto" && v.Str != "disabled")) {
+		return nil, dialectkit.BadParam("truncation", "truncation must be \"auto\" or \"disabled\"")
 	}
 	c.truncation = f.truncation.Str
-	if req.Temperature, err = number(f.temperature, "temperature", 0, 2); err != nil {
+	if req.Temperature, err = dialectkit.Number(f.temperature, "temperature", 0, 2); err != nil {
 		return nil, err
 	}
-	if req.TopP, err = number(f.topP, "top_p", 0, 1); err != nil {
+	if req.TopP, err = dialectkit.Number(f.topP, "top_p", 0, 1); err != nil {
 		return nil, err
 	}
-	if v := f.user; present(v) {
+	if v := f.user; dialectkit.Present(v) {
 		if v.Type != gjson.String {
-			return nil, badParam("user", "user must be a string")
+			return nil, dialectkit.BadParam("user", "user must be a string")
 		}
 		req.User = v.Str
 	}
@@ -226,7 +227,7 @@ func (c *call) finish() {
 // decodeInstructions decodes the instructions: a string or a list of message items.
 func decodeInstructions(v gjson.Result) ([]plugin.Message, []byte, *plugin.Error) {
 	switch {
-	case !present(v):
+	case !dialectkit.Present(v):
 		return nil, nil, nil
 	case v.Type == gjson.String:
 		if v.Str == "" {
@@ -237,34 +238,34 @@ func decodeInstructions(v gjson.Result) ([]plugin.Message, []byte, *plugin.Error
 		msgs, _, err := decodeItems(v, "instructions")
 		return msgs, compact(v.Raw), err
 	}
-	return nil, nil, badParam("instructions", "instructions must be a string or an array of input items")
+	return nil, nil, dialectkit.BadParam("instructions", "instructions must be a string or an array of input items")
 }
 
 // decodeReasoning decodes the reasoning configuration into the request's thinking settings.
 func (c *call) decodeReasoning(v gjson.Result) *plugin.Error {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil
 	}
 	if !v.IsObject() {
-		return badParam("reasoning", "reasoning must be an object")
+		return dialectkit.BadParam("reasoning", "reasoning must be an object")
 	}
-	if s := v.Get("summary"); present(s) {
+	if s := v.Get("summary"); dialectkit.Present(s) {
 		if s.Type != gjson.String {
-			return badParam("reasoning.summary", "reasoning.summary must be a string")
+			return dialectkit.BadParam("reasoning.summary", "reasoning.summary must be a string")
 		}
 		switch s.Str {
 		case "auto", "concise", "detailed":
 		default:
-			return badParam("reasoning.summary", "reasoning.summary must be \"auto\", \"concise\" or \"detailed\"")
+			return dialectkit.BadParam("reasoning.summary", "reasoning.summary must be \"auto\", \"concise\" or \"detailed\"")
 		}
 	}
 	c.reasoning = compact(v.Raw)
 	e := v.Get("effort")
-	if !present(e) {
+	if !dialectkit.Present(e) {
 		return nil
 	}
 	if e.Type != gjson.String {
-		return badParam("reasoning.effort", "reasoning.effort must be a string")
+		return dialectkit.BadParam("reasoning.effort", "reasoning.effort must be a string")
 	}
 	switch e.Str {
 	case "none", "minimal":
@@ -273,18 +274,18 @@ func (c *call) decodeReasoning(v gjson.Result) *plugin.Error {
 	case "xhigh":
 		c.req.Thinking, c.req.ReasoningEffort = true, "high"
 	default:
-		return badParam("reasoning.effort", "reasoning.effort must be one of none, minimal, low, medium, high or xhigh")
+		return dialectkit.BadParam("reasoning.effort", "reasoning.effort must be one of none, minimal, low, medium, high or xhigh")
 	}
 	return nil
 }
 
 // decodeMetadata checks the metadata map and returns its compact form.
 func decodeMetadata(v gjson.Result) ([]byte, *plugin.Error) {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil, nil
 	}
 	if !v.IsObject() {
-		return nil, badParam("metadata", "metadata must be an object of strings")
+		return nil, dialectkit.BadParam("metadata", "metadata must be an object of strings")
 	}
 	var (
 		n   int
@@ -293,13 +294,13 @@ func decodeMetadata(v gjson.Result) ([]byte, *plugin.Error) {
 	v.ForEach(func(k, val gjson.Result) bool {
 		switch n++; {
 		case n > maxMetadataKeys:
-			err = badParam("metadata", "metadata may have at most %d keys", maxMetadataKeys)
+			err = dialectkit.BadParam("metadata", "metadata may have at most %d keys", maxMetadataKeys)
 		case utf8.RuneCountInString(k.Str) > maxMetadataKeyLen:
-			err = badParam("metadata", "metadata keys may have at most %d characters", maxMetadataKeyLen)
+			err = dialectkit.BadParam("metadata", "metadata keys may have at most %d characters", maxMetadataKeyLen)
 		case val.Type != gjson.String:
-			err = badParam("metadata."+k.Str, "metadata values must be strings")
+			err = dialectkit.BadParam("metadata."+k.Str, "metadata values must be strings")
 		case utf8.RuneCountInString(val.Str) > maxMetadataValueLen:
-			err = badParam("metadata."+k.Str, "metadata values may have at most %d characters", maxMetadataValueLen)
+			err = dialectkit.BadParam("metadata."+k.Str, "metadata values may have at most %d characters", maxMetadataValueLen)
 		}
 		return err == nil
 	})
@@ -318,32 +319,10 @@ func compact(raw string) []byte {
 	return b.Bytes()
 }
 
-// present reports whether a field was given with a non-null value.
-func present(v gjson.Result) bool { return v.Exists() && v.Type != gjson.Null }
-
-func badParam(param, format string, args ...any) *plugin.Error {
-	e := plugin.BadRequest(format, args...)
-	e.Param = param
-	return e
-}
-
-func unsupportedParam(param, format string, args ...any) *plugin.Error {
-	e := plugin.Errorf(400, plugin.CodeUnsupported, format, args...)
-	e.Param = param
-	return e
-}
-
-func boolean(v gjson.Result, param string) (bool, *plugin.Error) {
-	if v.Type != gjson.True && v.Type != gjson.False {
-		return false, badParam(param, "%s must be a boolean", param)
-	}
-	return v.Type == gjson.True, nil
-}
-
 // name returns a required, non-empty string field.
 func name(v gjson.Result, param string) (string, *plugin.Error) {
 	if v.Type != gjson.String || v.Str == "" {
-		return "", badParam(param, "%s must be a non-empty string", param)
+		return "", dialectkit.BadParam(param, "%s must be a non-empty string", param)
 	}
 	return v.Str, nil
 }
@@ -351,28 +330,20 @@ func name(v gjson.Result, param string) (string, *plugin.Error) {
 // count returns a non-negative integer field.
 func count(v gjson.Result, param string) (int, *plugin.Error) {
 	if v.Type != gjson.Number || v.Num != math.Trunc(v.Num) {
-		return 0, badParam(param, "%s must be an integer", param)
+		return 0, dialectkit.BadParam(param, "%s must be an integer", param)
 	}
 	if v.Num < 0 || v.Num > math.MaxInt32 {
-		return 0, badParam(param, "%s must be between 0 and %d", param, math.MaxInt32)
+		return 0, dialectkit.BadParam(param, "%s must be between 0 and %d", param, math.MaxInt32)
 	}
 	return int(v.Num), nil
 }
 
-// number returns an optional number field within [lo, hi].
-func number(v gjson.Result, param string, lo, hi float64) (*float64, *plugin.Error) {
-	if !present(v) {
-		return nil, nil
-	}
-	if v.Type != gjson.Number {
-		return nil, badParam(param, "%s must be a number", param)
-	}
-	if v.Num < lo || v.Num > hi {
-		return nil, badParam(param, "%s must be between %g and %g", param, lo, hi)
-	}
-	f := v.Num
-	return &f, nil
-}
-
 // index returns param[i].
 func index(param string, i int) string { return param + "[" + strconv.Itoa(i) + "]" }
+
+// unsupportedParam returns a 400 unsupported error naming param.
+func unsupportedParam(param, format string, args ...any) *plugin.Error {
+	e := plugin.Errorf(400, plugin.CodeUnsupported, format, args...)
+	e.Param = param
+	return e
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -33,25 +34,25 @@ type textFormat struct {
 // decodeText decodes the text configuration and returns it with its echo.
 func decodeText(v gjson.Result) (textFormat, []byte, *plugin.Error) {
 	var f textFormat
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return f, nil, nil
 	}
 	if !v.IsObject() {
-		return f, nil, badParam("text", "text must be an object")
+		return f, nil, dialectkit.BadParam("text", "text must be an object")
 	}
-	if vb := v.Get("verbosity"); present(vb) && (vb.Type != gjson.String || (vb.Str != "low" && vb.Str != "medium" && vb.Str != "high")) {
-		return f, nil, badParam("text.verbosity", "text.verbosity must be \"low\", \"medium\" or \"high\"")
+	if vb := v.Get("verbosity"); dialectkit.Present(vb) && (vb.Type != gjson.String || (vb.Str != "low" && vb.Str != "medium" && vb.Str != "high")) {
+		return f, nil, dialectkit.BadParam("text.verbosity", "text.verbosity must be \"low\", \"medium\" or \"high\"")
 	}
 	fv := v.Get("format")
-	if !present(fv) {
+	if !dialectkit.Present(fv) {
 		return f, compact(v.Raw), nil
 	}
 	if !fv.IsObject() {
-		return f, nil, badParam("text.format", "text.format must be an object")
+		return f, nil, dialectkit.BadParam("text.format", "text.format must be an object")
 	}
 	typ := fv.Get("type")
 	if typ.Type != gjson.String {
-		return f, nil, badParam("text.format.type", "text.format.type must be a string")
+		return f, nil, dialectkit.BadParam("text.format.type", "text.format.type must be a string")
 	}
 	f.kind = typ.Str
 	switch f.kind {
@@ -70,19 +71,19 @@ func decodeText(v gjson.Result) (textFormat, []byte, *plugin.Error) {
 // refer to other documents.
 func (f *textFormat) decodeSchema(fv gjson.Result) *plugin.Error {
 	n := fv.Get("name")
-	if present(n) && n.Type != gjson.String {
-		return badParam("text.format.name", "text.format.name must be a string")
+	if dialectkit.Present(n) && n.Type != gjson.String {
+		return dialectkit.BadParam("text.format.name", "text.format.name must be a string")
 	}
 	f.name = n.Str
-	if s := fv.Get("strict"); present(s) && s.Type != gjson.True && s.Type != gjson.False {
-		return badParam("text.format.strict", "text.format.strict must be a boolean")
+	if s := fv.Get("strict"); dialectkit.Present(s) && s.Type != gjson.True && s.Type != gjson.False {
+		return dialectkit.BadParam("text.format.strict", "text.format.strict must be a boolean")
 	}
 	s, param := fv.Get("schema"), "text.format.schema"
-	if !present(s) {
+	if !dialectkit.Present(s) {
 		s, param = fv.Get("json_schema.schema"), "text.format.json_schema.schema"
 	}
 	if !s.IsObject() {
-		return badParam("text.format.schema", "text.format.schema must be a JSON schema object")
+		return dialectkit.BadParam("text.format.schema", "text.format.schema must be a JSON schema object")
 	}
 	f.schema = compact(s.Raw)
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(s.Raw))
@@ -94,7 +95,7 @@ func (f *textFormat) decodeSchema(fv gjson.Result) *plugin.Error {
 		}
 	}
 	if err != nil {
-		e := badParam(param, "%s is not a valid JSON schema: %v", param, err)
+		e := dialectkit.BadParam(param, "%s is not a valid JSON schema: %v", param, err)
 		e.Err = err
 		return e
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -14,25 +15,25 @@ import (
 // when a previous response supplies the conversation.
 func decodeInput(v gjson.Result, hasPrevious bool) ([]plugin.Message, []json.RawMessage, *plugin.Error) {
 	switch {
-	case !present(v):
+	case !dialectkit.Present(v):
 		if hasPrevious {
 			return nil, nil, nil
 		}
-		return nil, nil, badParam("input", "you must provide an input parameter")
+		return nil, nil, dialectkit.BadParam("input", "you must provide an input parameter")
 	case v.Type == gjson.String:
 		if v.Str == "" {
-			return nil, nil, badParam("input", "input must not be empty")
+			return nil, nil, dialectkit.BadParam("input", "input must not be empty")
 		}
 		return []plugin.Message{plugin.TextMessage(plugin.RoleUser, v.Str)}, []json.RawMessage{compact(v.Raw)}, nil
 	case !v.IsArray():
-		return nil, nil, badParam("input", "input must be a string or an array of input items")
+		return nil, nil, dialectkit.BadParam("input", "input must be a string or an array of input items")
 	}
 	msgs, raws, err := decodeItems(v, "input")
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(msgs) == 0 && !hasPrevious {
-		return nil, nil, badParam("input", "input must contain at least one message")
+		return nil, nil, dialectkit.BadParam("input", "input must contain at least one message")
 	}
 	return msgs, raws, nil
 }
@@ -68,15 +69,15 @@ func decodeItems(v gjson.Result, param string) ([]plugin.Message, []json.RawMess
 
 func (st *items) add(it gjson.Result, p string) *plugin.Error {
 	if !it.IsObject() {
-		return badParam(p, "%s must be an object", p)
+		return dialectkit.BadParam(p, "%s must be an object", p)
 	}
 	typ := it.Get("type")
 	kind := typ.Str
 	switch {
-	case !present(typ) && present(it.Get("role")):
+	case !dialectkit.Present(typ) && dialectkit.Present(it.Get("role")):
 		kind = "message"
 	case typ.Type != gjson.String:
-		return badParam(p+".type", "%s.type must be a string", p)
+		return dialectkit.BadParam(p+".type", "%s.type must be a string", p)
 	}
 	switch kind {
 	case "message":
@@ -84,7 +85,7 @@ func (st *items) add(it gjson.Result, p string) *plugin.Error {
 	case "input_text":
 		t := it.Get("text")
 		if t.Type != gjson.String {
-			return badParam(p+".text", "%s.text must be a string", p)
+			return dialectkit.BadParam(p+".text", "%s.text must be a string", p)
 		}
 		st.push(plugin.TextMessage(plugin.RoleUser, t.Str))
 	case "function_call":
@@ -116,7 +117,7 @@ func (st *items) assistant(m plugin.Message) {
 func (st *items) message(it gjson.Result, p string) *plugin.Error {
 	role := it.Get("role")
 	if role.Type != gjson.String {
-		return badParam(p+".role", "%s.role must be a string", p)
+		return dialectkit.BadParam(p+".role", "%s.role must be a string", p)
 	}
 	var r plugin.Role
 	switch role.Str {
@@ -127,7 +128,7 @@ func (st *items) message(it gjson.Result, p string) *plugin.Error {
 	case "system", "developer":
 		r = plugin.RoleSystem
 	default:
-		return badParam(p+".role", "%s.role %q is not one of user, assistant, system or developer", p, role.Str)
+		return dialectkit.BadParam(p+".role", "%s.role %q is not one of user, assistant, system or developer", p, role.Str)
 	}
 	parts, err := decodeContent(it.Get("content"), p+".content")
 	if err != nil {
@@ -153,7 +154,7 @@ func (st *items) functionCall(it gjson.Result, p string) *plugin.Error {
 	}
 	call := plugin.ToolCall{ID: id, Name: fn}
 	switch args := it.Get("arguments"); {
-	case !present(args):
+	case !dialectkit.Present(args):
 		call.Arguments = "{}"
 	case args.Type == gjson.String:
 		call.Arguments = args.Str
@@ -161,7 +162,7 @@ func (st *items) functionCall(it gjson.Result, p string) *plugin.Error {
 		// Some clients send the arguments object itself instead of its encoding.
 		call.Arguments = string(compact(args.Raw))
 	default:
-		return badParam(p+".arguments", "%s.arguments must be a string", p)
+		return dialectkit.BadParam(p+".arguments", "%s.arguments must be a string", p)
 	}
 	if n := len(st.msgs); n > 0 && st.msgs[n-1].Role == plugin.RoleAssistant && st.reasoning == "" {
 		last := &st.msgs[n-1]
@@ -180,8 +181,8 @@ func (st *items) functionOutput(it gjson.Result, p string) *plugin.Error {
 	}
 	m := plugin.Message{Role: plugin.RoleTool, ToolCallID: id}
 	switch out := it.Get("output"); {
-	case !present(out):
-		return badParam(p+".output", "%s.output is required", p)
+	case !dialectkit.Present(out):
+		return dialectkit.BadParam(p+".output", "%s.output is required", p)
 	case out.Type == gjson.String:
 		if out.Str != "" {
 			m.Parts = []plugin.Part{{Kind: plugin.PartText, Text: out.Str}}
@@ -203,11 +204,11 @@ func (st *items) reasoningItem(it gjson.Result, p string) *plugin.Error {
 	var b strings.Builder
 	for _, field := range [...]string{"content", "summary"} {
 		list := it.Get(field)
-		if !present(list) {
+		if !dialectkit.Present(list) {
 			continue
 		}
 		if !list.IsArray() {
-			return badParam(p+"."+field, "%s.%s must be an array", p, field)
+			return dialectkit.BadParam(p+"."+field, "%s.%s must be an array", p, field)
 		}
 		for _, part := range list.Array() {
 			if t := part.Get("text"); t.Type == gjson.String && t.Str != "" {

@@ -3,6 +3,8 @@ package responses
 import (
 	"strings"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
+	"github.com/mimo2api/mimo2api/plugins/dialect/openai"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -38,7 +40,7 @@ type item struct {
 // (an empty summary, content list or arguments) and the status in_progress.
 func appendItem(dst []byte, it *item) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, it.id)
+	dst = dialectkit.AppendString(dst, it.id)
 	switch it.kind {
 	case itemReasoning:
 		dst = append(dst, `,"type":"reasoning","summary":[`...)
@@ -59,14 +61,14 @@ func appendItem(dst []byte, it *item) []byte {
 	dst = appendStatus(dst, it.done)
 	dst = append(dst, `,"arguments":`...)
 	if it.done {
-		dst = appendString(dst, it.args)
+		dst = dialectkit.AppendString(dst, it.args)
 	} else {
 		dst = append(dst, `""`...)
 	}
 	dst = append(dst, `,"call_id":`...)
-	dst = appendString(dst, it.callID)
+	dst = dialectkit.AppendString(dst, it.callID)
 	dst = append(dst, `,"name":`...)
-	dst = appendString(dst, it.name)
+	dst = dialectkit.AppendString(dst, it.name)
 	return append(dst, '}')
 }
 
@@ -80,14 +82,14 @@ func appendStatus(dst []byte, done bool) []byte {
 // appendTextPart appends an output_text content part.
 func appendTextPart(dst []byte, text string) []byte {
 	dst = append(dst, `{"type":"output_text","annotations":[],"logprobs":[],"text":`...)
-	dst = appendString(dst, text)
+	dst = dialectkit.AppendString(dst, text)
 	return append(dst, '}')
 }
 
 // appendSummaryPart appends a summary_text part of a reasoning item.
 func appendSummaryPart(dst []byte, text string) []byte {
 	dst = append(dst, `{"type":"summary_text","text":`...)
-	dst = appendString(dst, text)
+	dst = dialectkit.AppendString(dst, text)
 	return append(dst, '}')
 }
 
@@ -107,11 +109,11 @@ type snapshot struct {
 func appendResponse(dst []byte, c *call, s *snapshot) []byte {
 	req := c.req
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, s.id)
+	dst = dialectkit.AppendString(dst, s.id)
 	dst = append(dst, `,"object":"response","created_at":`...)
 	dst = appendInt(dst, int(s.createdAt))
 	dst = append(dst, `,"status":`...)
-	dst = appendString(dst, s.status)
+	dst = dialectkit.AppendString(dst, s.status)
 	dst = append(dst, `,"background":`...)
 	dst = appendBool(dst, c.background)
 	dst = append(dst, `,"completed_at":`...)
@@ -143,7 +145,7 @@ func appendResponse(dst []byte, c *call, s *snapshot) []byte {
 	dst = append(dst, `,"metadata":`...)
 	dst = appendRawOr(dst, c.metadata, "{}")
 	dst = append(dst, `,"model":`...)
-	dst = appendString(dst, req.Model)
+	dst = dialectkit.AppendString(dst, req.Model)
 	dst = append(dst, `,"output":[`...)
 	for i, it := range s.items {
 		if i > 0 {
@@ -152,11 +154,11 @@ func appendResponse(dst []byte, c *call, s *snapshot) []byte {
 		dst = appendItem(dst, it)
 	}
 	dst = append(dst, `],"output_text":`...)
-	dst = appendString(dst, outputText(s.items))
+	dst = dialectkit.AppendString(dst, outputText(s.items))
 	dst = append(dst, `,"parallel_tool_calls":`...)
 	dst = appendBool(dst, req.ParallelToolCalls)
 	dst = append(dst, `,"previous_response_id":`...)
-	dst = appendStringOrNull(dst, c.previousID)
+	dst = dialectkit.AppendStringOrNull(dst, c.previousID)
 	dst = append(dst, `,"reasoning":`...)
 	dst = appendRawOr(dst, c.reasoning, `{"effort":null,"summary":null}`)
 	dst = append(dst, `,"store":`...)
@@ -175,7 +177,7 @@ func appendResponse(dst []byte, c *call, s *snapshot) []byte {
 	if c.truncation == "" {
 		dst = append(dst, `"disabled"`...)
 	} else {
-		dst = appendString(dst, c.truncation)
+		dst = dialectkit.AppendString(dst, c.truncation)
 	}
 	dst = append(dst, `,"usage":`...)
 	if s.usage != nil {
@@ -184,7 +186,7 @@ func appendResponse(dst []byte, c *call, s *snapshot) []byte {
 		dst = append(dst, "null"...)
 	}
 	dst = append(dst, `,"user":`...)
-	dst = appendStringOrNull(dst, req.User)
+	dst = dialectkit.AppendStringOrNull(dst, req.User)
 	return append(dst, '}')
 }
 
@@ -201,22 +203,22 @@ func outputText(items []*item) string {
 
 // appendResponseError appends the error object of a failed response.
 func appendResponseError(dst []byte, err *plugin.Error) []byte {
-	typ, code := errorKind(err, errorStatus(err))
+	typ, code := openai.ErrorKind(err, openai.ErrorStatus(err))
 	if code == "" {
 		code = typ
 	}
 	dst = append(dst, `{"code":`...)
-	dst = appendString(dst, code)
+	dst = dialectkit.AppendString(dst, code)
 	dst = append(dst, `,"message":`...)
 	msg := err.Message
 	if msg == "" {
 		msg = "error"
 	}
-	dst = appendString(dst, msg)
+	dst = dialectkit.AppendString(dst, msg)
 	dst = append(dst, `,"param":`...)
-	dst = appendStringOrNull(dst, err.Param)
+	dst = dialectkit.AppendStringOrNull(dst, err.Param)
 	dst = append(dst, `,"type":`...)
-	dst = appendString(dst, typ)
+	dst = dialectkit.AppendString(dst, typ)
 	return append(dst, '}')
 }
 

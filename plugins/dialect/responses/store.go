@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -81,7 +82,7 @@ func loadPrevious(ctx context.Context, st Store, id string) ([]plugin.Message, *
 		return nil, &plugin.Error{Status: 500, Code: plugin.CodeInternal, Message: "could not load the previous response", Err: err}
 	}
 	if prev.Status == statusQueued || prev.Status == statusInProgress {
-		return nil, badParam("previous_response_id", "previous response with id '%s' is still %s; wait until it has finished", id, prev.Status)
+		return nil, dialectkit.BadParam("previous_response_id", "previous response with id '%s' is still %s; wait until it has finished", id, prev.Status)
 	}
 	return prev.Messages, nil
 }
@@ -135,13 +136,13 @@ func (c *call) storedItems(newID func(prefix string) string) []json.RawMessage {
 		switch {
 		case len(raw) > 0 && raw[0] == '"': // a string input
 			b := []byte(`{"id":`)
-			b = appendString(b, newID("msg_"))
+			b = dialectkit.AppendString(b, newID("msg_"))
 			b = append(b, `,"type":"message","role":"user","content":[{"type":"input_text","text":`...)
 			b = append(b, raw...)
 			raw = append(b, "}]}"...)
 		case gjson.GetBytes(raw, "id").Type != gjson.String:
 			b := []byte(`{"id":`)
-			b = appendString(b, newID("item_"))
+			b = dialectkit.AppendString(b, newID("item_"))
 			if len(raw) > 2 {
 				b = append(b, ',')
 			}

@@ -3,6 +3,7 @@ package responses
 import (
 	"github.com/tidwall/gjson"
 
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -11,11 +12,11 @@ import (
 // type (web_search, file_search, mcp…) are unsupported. The Chat Completions shape
 // {"type":"function","function":{…}} is accepted too.
 func decodeTools(v gjson.Result) ([]plugin.Tool, []byte, *plugin.Error) {
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return nil, nil, nil
 	}
 	if !v.IsArray() {
-		return nil, nil, badParam("tools", "tools must be an array")
+		return nil, nil, dialectkit.BadParam("tools", "tools must be an array")
 	}
 	var (
 		tools []plugin.Tool
@@ -25,12 +26,12 @@ func decodeTools(v gjson.Result) ([]plugin.Tool, []byte, *plugin.Error) {
 	v.ForEach(func(_, t gjson.Result) bool {
 		param := index("tools", len(tools))
 		if !t.IsObject() {
-			err = badParam(param, "%s must be an object", param)
+			err = dialectkit.BadParam(param, "%s must be an object", param)
 			return false
 		}
 		typ := t.Get("type")
 		if typ.Type != gjson.String {
-			err = badParam(param+".type", "%s.type must be a string", param)
+			err = dialectkit.BadParam(param+".type", "%s.type must be a string", param)
 			return false
 		}
 		if typ.Str != "function" {
@@ -47,27 +48,27 @@ func decodeTools(v gjson.Result) ([]plugin.Tool, []byte, *plugin.Error) {
 		}
 		for _, prev := range tools {
 			if prev.Name == tool.Name {
-				err = badParam(fp+".name", "duplicate tool name %q", tool.Name)
+				err = dialectkit.BadParam(fp+".name", "duplicate tool name %q", tool.Name)
 				return false
 			}
 		}
-		if d := fn.Get("description"); present(d) {
+		if d := fn.Get("description"); dialectkit.Present(d) {
 			if d.Type != gjson.String {
-				err = badParam(fp+".description", "%s.description must be a string", fp)
+				err = dialectkit.BadParam(fp+".description", "%s.description must be a string", fp)
 				return false
 			}
 			tool.Description = d.Str
 		}
-		if p := fn.Get("parameters"); present(p) {
+		if p := fn.Get("parameters"); dialectkit.Present(p) {
 			if !p.IsObject() {
-				err = badParam(fp+".parameters", "%s.parameters must be a JSON schema object", fp)
+				err = dialectkit.BadParam(fp+".parameters", "%s.parameters must be a JSON schema object", fp)
 				return false
 			}
 			tool.Parameters = compact(p.Raw)
 		}
 		strict := fn.Get("strict")
-		if present(strict) && strict.Type != gjson.True && strict.Type != gjson.False {
-			err = badParam(fp+".strict", "%s.strict must be a boolean", fp)
+		if dialectkit.Present(strict) && strict.Type != gjson.True && strict.Type != gjson.False {
+			err = dialectkit.BadParam(fp+".strict", "%s.strict must be a boolean", fp)
 			return false
 		}
 		if len(tools) > 0 {
@@ -86,9 +87,9 @@ func decodeTools(v gjson.Result) ([]plugin.Tool, []byte, *plugin.Error) {
 // appendToolEcho appends a function tool as the response object lists it.
 func appendToolEcho(dst []byte, t plugin.Tool, strict gjson.Result) []byte {
 	dst = append(dst, `{"type":"function","name":`...)
-	dst = appendString(dst, t.Name)
+	dst = dialectkit.AppendString(dst, t.Name)
 	dst = append(dst, `,"description":`...)
-	dst = appendStringOrNull(dst, t.Description)
+	dst = dialectkit.AppendStringOrNull(dst, t.Description)
 	dst = append(dst, `,"parameters":`...)
 	dst = appendRawOrNull(dst, t.Parameters)
 	dst = append(dst, `,"strict":`...)
@@ -107,7 +108,7 @@ func appendToolEcho(dst []byte, t plugin.Tool, strict gjson.Result) []byte {
 // "name"}, and returns its echo.
 func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, []byte, *plugin.Error) {
 	auto := plugin.ToolChoice{Mode: plugin.ToolChoiceAuto}
-	if !present(v) {
+	if !dialectkit.Present(v) {
 		return auto, nil, nil
 	}
 	var tc plugin.ToolChoice
@@ -117,18 +118,18 @@ func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, [
 		case plugin.ToolChoiceAuto, plugin.ToolChoiceNone, plugin.ToolChoiceRequired:
 			tc.Mode = m
 		default:
-			return auto, nil, badParam("tool_choice", "tool_choice must be \"auto\", \"none\", \"required\" or a function object")
+			return auto, nil, dialectkit.BadParam("tool_choice", "tool_choice must be \"auto\", \"none\", \"required\" or a function object")
 		}
 	case v.IsObject():
 		typ := v.Get("type")
 		if typ.Type != gjson.String {
-			return auto, nil, badParam("tool_choice.type", "tool_choice.type must be a string")
+			return auto, nil, dialectkit.BadParam("tool_choice.type", "tool_choice.type must be a string")
 		}
 		if typ.Str != "function" {
 			return auto, nil, unsupportedParam("tool_choice.type", "tool_choice of type %q is not supported; use \"auto\", \"none\", \"required\" or a function", typ.Str)
 		}
 		n, param := v.Get("name"), "tool_choice.name"
-		if !present(n) {
+		if !dialectkit.Present(n) {
 			n, param = v.Get("function.name"), "tool_choice.function.name"
 		}
 		name, err := name(n, param)
@@ -137,12 +138,12 @@ func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, [
 		}
 		tc = plugin.ToolChoice{Mode: plugin.ToolChoiceFunction, Name: name}
 	default:
-		return auto, nil, badParam("tool_choice", "tool_choice must be a string or an object")
+		return auto, nil, dialectkit.BadParam("tool_choice", "tool_choice must be a string or an object")
 	}
 	switch tc.Mode {
 	case plugin.ToolChoiceRequired:
 		if len(tools) == 0 {
-			return auto, nil, badParam("tool_choice", "tool_choice \"required\" needs tools")
+			return auto, nil, dialectkit.BadParam("tool_choice", "tool_choice \"required\" needs tools")
 		}
 	case plugin.ToolChoiceFunction:
 		found := false
@@ -150,10 +151,10 @@ func decodeToolChoice(v gjson.Result, tools []plugin.Tool) (plugin.ToolChoice, [
 			found = found || t.Name == tc.Name
 		}
 		if !found {
-			return auto, nil, badParam("tool_choice", "tool_choice names function %q, which is not in tools", tc.Name)
+			return auto, nil, dialectkit.BadParam("tool_choice", "tool_choice names function %q, which is not in tools", tc.Name)
 		}
-		echo := appendString([]byte(`{"type":"function","name":`), tc.Name)
+		echo := dialectkit.AppendString([]byte(`{"type":"function","name":`), tc.Name)
 		return tc, append(echo, '}'), nil
 	}
-	return tc, appendString(nil, string(tc.Mode)), nil
+	return tc, dialectkit.AppendString(nil, string(tc.Mode)), nil
 }

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mimo2api/mimo2api/internal/sse"
+	"github.com/mimo2api/mimo2api/plugins/dialect/dialectkit"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -112,12 +113,12 @@ func (r *writer) delta(kind, text string) {
 		r.begin("response.reasoning_summary_text.delta")
 		r.itemRef(it)
 		r.buf = append(r.buf, `,"summary_index":0,"delta":`...)
-		r.buf = appendString(r.buf, text)
+		r.buf = dialectkit.AppendString(r.buf, text)
 	} else {
 		r.begin("response.output_text.delta")
 		r.itemRef(it)
 		r.buf = append(r.buf, `,"content_index":0,"delta":`...)
-		r.buf = appendString(r.buf, text)
+		r.buf = dialectkit.AppendString(r.buf, text)
 		r.buf = append(r.buf, `,"logprobs":[]`...)
 	}
 	r.send()
@@ -171,7 +172,7 @@ func (r *writer) closeItem() {
 		r.begin("response.reasoning_summary_text.done")
 		r.itemRef(it)
 		r.buf = append(r.buf, `,"summary_index":0,"text":`...)
-		r.buf = appendString(r.buf, text)
+		r.buf = dialectkit.AppendString(r.buf, text)
 		r.send()
 		r.begin("response.reasoning_summary_part.done")
 		r.itemRef(it)
@@ -182,7 +183,7 @@ func (r *writer) closeItem() {
 		r.begin("response.output_text.done")
 		r.itemRef(it)
 		r.buf = append(r.buf, `,"content_index":0,"text":`...)
-		r.buf = appendString(r.buf, text)
+		r.buf = dialectkit.AppendString(r.buf, text)
 		r.buf = append(r.buf, `,"logprobs":[]`...)
 		r.send()
 		r.begin("response.content_part.done")
@@ -214,12 +215,12 @@ func (r *writer) call(tc *plugin.ToolCall) {
 	r.begin("response.function_call_arguments.delta")
 	r.itemRef(it)
 	r.buf = append(r.buf, `,"delta":`...)
-	r.buf = appendString(r.buf, it.args)
+	r.buf = dialectkit.AppendString(r.buf, it.args)
 	r.send()
 	r.begin("response.function_call_arguments.done")
 	r.itemRef(it)
 	r.buf = append(r.buf, `,"arguments":`...)
-	r.buf = appendString(r.buf, it.args)
+	r.buf = dialectkit.AppendString(r.buf, it.args)
 	r.send()
 	it.done = true
 	r.itemEvent("response.output_item.done", it)
@@ -238,7 +239,7 @@ func (r *writer) outputIndex(it *item) int {
 // begin starts the payload of an event of type typ.
 func (r *writer) begin(typ string) {
 	r.buf = append(r.buf[:0], `{"type":`...)
-	r.buf = appendString(r.buf, typ)
+	r.buf = dialectkit.AppendString(r.buf, typ)
 	r.buf = append(r.buf, `,"sequence_number":`...)
 	r.buf = strconv.AppendInt(r.buf, int64(r.seq), 10)
 }
@@ -246,7 +247,7 @@ func (r *writer) begin(typ string) {
 // itemRef appends the item_id and output_index members.
 func (r *writer) itemRef(it *item) {
 	r.buf = append(r.buf, `,"item_id":`...)
-	r.buf = appendString(r.buf, it.id)
+	r.buf = dialectkit.AppendString(r.buf, it.id)
 	r.buf = append(r.buf, `,"output_index":`...)
 	r.buf = appendInt(r.buf, r.outputIndex(it))
 }

@@ -9,11 +9,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/mimo2api/mimo2api/plugins/plugin"
@@ -92,51 +90,9 @@ func (c *Client) Chat(ctx context.Context, acct *plugin.Account, req ChatRequest
 		return nil, &plugin.Error{Status: http.StatusInternalServerError, Code: plugin.CodeInternal,
 			Message: "internal error", Err: fmt.Errorf("mimo: encoding the chat request: %w", err)}
 	}
-	base := strings.TrimRight(c.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	ph := unquote(acct.PH.Reveal())
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		base+chatPath+"?xiaomichatbot_ph="+url.QueryEscape(ph), bytes.NewReader(body))
+	resp, err := c.post(ctx, acct, chatPath, nil, body, "*/*", c.userAgent())
 	if err != nil {
-		return nil, &plugin.Error{Status: http.StatusInternalServerError, Code: plugin.CodeInternal,
-			Message: "internal error", Err: fmt.Errorf("mimo: invalid upstream URL %q", base)}
-	}
-	ua := c.UserAgent
-	if ua == "" {
-		ua = DefaultUserAgent
-	}
-	h := hr.Header
-	h["Accept"] = []string{"*/*"}
-	h["Content-Type"] = []string{"application/json"}
-	h["Origin"] = []string{siteOrigin}
-	h["Referer"] = []string{siteOrigin + "/"}
-	h["User-Agent"] = []string{ua}
-	h["X-Timezone"] = []string{"Asia/Shanghai"}
-	h["Cookie"] = []string{"serviceToken=" + unquote(acct.ServiceToken.Reveal()) +
-		"; userId=" + unquote(acct.UserID) + "; xiaomichatbot_ph=" + ph}
-
-	hc := http.DefaultClient
-	if c.HTTP != nil {
-		hc = c.HTTP
-	}
-	noRedirect := *hc
-	noRedirect.CheckRedirect = useLastResponse
-	noRedirect.Jar = nil
-	resp, err := noRedirect.Do(hr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			ue.URL = base + chatPath // the query holds a credential
-		}
-		return nil, &plugin.Error{Status: http.StatusBadGateway, Code: plugin.CodeUpstream, Retryable: true,
-			Message: "the upstream could not be reached", Err: err}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, statusError(resp)
+		return nil, err
 	}
 	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
 		// A JSON answer instead of a stream is an error envelope.

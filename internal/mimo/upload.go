@@ -363,37 +363,9 @@ func (c *Client) parse(ctx context.Context, acct *plugin.Account, info uploadInf
 // apiCall POSTs body to an upload API path with the account's cookies and returns the answer of
 // an HTTP 200 (not yet checked for its code).
 func (c *Client) apiCall(ctx context.Context, acct *plugin.Account, apiPath string, q url.Values, body []byte) ([]byte, error) {
-	base := strings.TrimRight(c.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	ph := unquote(acct.PH.Reveal())
-	if q == nil {
-		q = url.Values{}
-	}
-	q.Set("xiaomichatbot_ph", ph)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+apiPath+"?"+q.Encode(), bytes.NewReader(body))
+	resp, err := c.post(ctx, acct, apiPath, q, body, "application/json, text/plain, */*", uploadUserAgent)
 	if err != nil {
-		return nil, &plugin.Error{Status: http.StatusInternalServerError, Code: plugin.CodeInternal,
-			Message: "internal error", Err: fmt.Errorf("mimo: invalid upstream URL %q", base)}
-	}
-	h := req.Header
-	h["Accept"] = []string{"application/json, text/plain, */*"}
-	h["Content-Type"] = []string{"application/json"}
-	h["Origin"] = []string{siteOrigin}
-	h["Referer"] = []string{siteOrigin + "/"}
-	h["User-Agent"] = []string{uploadUserAgent}
-	h["Cookie"] = []string{"serviceToken=" + unquote(acct.ServiceToken.Reveal()) +
-		"; userId=" + unquote(acct.UserID) + "; xiaomichatbot_ph=" + ph}
-	resp, err := c.noRedirect().Do(req)
-	if err != nil {
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			ue.URL = base + apiPath // the query holds a credential
-		}
-		return nil, transportError(ctx, err, "the upstream could not be reached")
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, statusError(resp)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxUploadAnswer))

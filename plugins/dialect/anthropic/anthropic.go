@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mimo2api/mimo2api/internal/discovery"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -68,8 +69,9 @@ type Messages struct {
 	// built-in claude-* rules.
 	Aliases []Alias `json:"aliases,omitempty"`
 
-	models []string
-	tok    plugin.Tokenizer
+	models  []string
+	catalog *discovery.Catalog // the process's model catalog, when the host shares one
+	tok     plugin.Tokenizer
 	// newID returns 24 hex digits for message and request ids; tests replace it.
 	newID func() string
 }
@@ -85,9 +87,12 @@ func (*Messages) PluginInfo() plugin.Info {
 	return plugin.Info{ID: ID, New: func() plugin.Plugin { return new(Messages) }}
 }
 
-// Provision takes the host's models and tokenizer.
+// Provision takes the host's model catalog (or its static model list) and tokenizer.
 func (m *Messages) Provision(h plugin.Host) error {
 	m.models = h.Settings().Models
+	if ch, ok := h.(discovery.CatalogHost); ok {
+		m.catalog = ch.Catalog()
+	}
 	m.tok = h.Tokenizer()
 	if m.newID == nil {
 		m.newID = randomHex

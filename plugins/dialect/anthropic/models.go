@@ -26,6 +26,12 @@ func (m *Messages) resolve(name string) (string, *plugin.Error) {
 	}
 	switch {
 	case strings.HasPrefix(base, "mimo-"):
+		if m.catalog != nil {
+			if id, ok := m.catalog.Resolve(base); ok {
+				return id, nil
+			}
+			break
+		}
 		for _, id := range m.models {
 			if strings.EqualFold(id, base) {
 				return id, nil

@@ -62,6 +62,16 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/mimo2api ./cmd/mimo2api
 	$(GO) build -o bin/mimosim ./cmd/mimosim
 
+## e2e-claude: run Claude Code (pinned npm version) against the gateway on the demo simulator; needs npm, jq (not part of test)
+.PHONY: e2e-claude
+e2e-claude:
+	bash .ci/e2e/claude.sh
+
+## e2e-codex: run the Codex CLI (pinned npm version) against the gateway on the demo simulator; needs npm, jq (not part of test)
+.PHONY: e2e-codex
+e2e-codex:
+	bash .ci/e2e/codex.sh
+
 ## golden: rewrite the golden transcripts from the current code
 .PHONY: golden
 golden:

@@ -17,6 +17,7 @@ func (s *Server) addBuiltins() {
 	s.scenarios["reasoning"] = fixed(Reply{Frames: reasoningFrames()})
 	s.scenarios["tool_call"] = fixed(Reply{Frames: toolCallFrames()})
 	s.scenarios["tool_result"] = toolResult
+	s.scenarios["agent"] = agent
 	s.scenarios["error_event"] = fixed(Reply{Frames: []Frame{
 		DialogID("8170797"), ErrorEvent("服务器繁忙，请稍后再试"), Finish(),
 	}})

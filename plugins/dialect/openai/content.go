@@ -4,7 +4,6 @@ import (
 	"mime"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -15,33 +14,7 @@ import (
 
 // decodeContent decodes a message's content: a string, null, or an array of content parts.
 func decodeContent(v gjson.Result, param string) ([]plugin.Part, *plugin.Error) {
-	switch {
-	case !dialectkit.Present(v):
-		return nil, nil
-	case v.Type == gjson.String:
-		if v.Str == "" {
-			return nil, nil
-		}
-		return []plugin.Part{{Kind: plugin.PartText, Text: v.Str}}, nil
-	case !v.IsArray():
-		return nil, dialectkit.BadParam(param, "%s must be a string, null or an array of content parts", param)
-	}
-	var (
-		parts []plugin.Part
-		err   *plugin.Error
-		i     int
-	)
-	v.ForEach(func(_, p gjson.Result) bool {
-		var part plugin.Part
-		part, err = decodePart(p, param+"["+strconv.Itoa(i)+"]")
-		i++
-		if err != nil {
-			return false
-		}
-		parts = append(parts, part)
-		return true
-	})
-	return parts, err
+	return dialectkit.Content(v, param, decodePart)
 }
 
 func decodePart(p gjson.Result, param string) (plugin.Part, *plugin.Error) {

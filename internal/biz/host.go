@@ -27,6 +27,7 @@ type Host struct {
 	tracer   trace.Tracer
 	d        *data.Data
 	settings atomic.Pointer[plugin.Settings]
+	disp     dispatcher // in-process requests; see dispatch.go
 }
 
 var (

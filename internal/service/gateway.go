@@ -69,7 +69,9 @@ func NewGateway(bc *conf.Bootstrap, host *biz.Host, d *data.Data, tp trace.Trace
 		return nil, nil, err
 	}
 	g.current.Store(newGeneration(rt))
+	host.SetDispatcher(g.Dispatch)
 	cleanup := func() {
+		host.StopDispatch() // cancels in-process requests, which would hold the drain up
 		gen := g.current.Load()
 		gen.retire()
 		<-gen.drained

@@ -38,6 +38,7 @@ func newGateway(t *testing.T, exp *tracetest.InMemoryExporter) (*httptest.Server
 	bc.Upstream.BaseURL = simSrv.URL
 	bc.Auth.APIKeys = []string{testKey}
 	bc.Accounts = []conf.Account{{UserID: "3001", ServiceToken: testToken, PH: testPH}}
+	bc.Data.Dir = t.TempDir()
 	d, cleanup, err := data.NewData(bc)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/mimo2api/mimo2api/plugins/anthropicstore"
 	_ "github.com/mimo2api/mimo2api/plugins/auth"
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/anthropic"
 	_ "github.com/mimo2api/mimo2api/plugins/dialect/openai"

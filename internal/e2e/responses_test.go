@@ -212,7 +212,7 @@ func TestResponsesErrors(t *testing.T) {
 		status int
 		param  string
 	}{
-		{"hosted tool", []option.RequestOption{option.WithJSONSet("tools", []any{map[string]any{"type": "web_search"}})}, 400, "tools[0].type"},
+		{"client-executed tool", []option.RequestOption{option.WithJSONSet("tools", []any{map[string]any{"type": "local_shell"}})}, 400, "tools[0].type"},
 		{"bad item", []option.RequestOption{option.WithJSONSet("input", []any{map[string]any{"type": "computer_call"}})}, 400, "input[0].type"},
 		{"unknown previous response", []option.RequestOption{option.WithJSONSet("previous_response_id", "resp_1")}, 404, "previous_response_id"},
 		{"bad effort", []option.RequestOption{option.WithJSONSet("reasoning", map[string]any{"effort": "max"})}, 400, "reasoning.effort"},

@@ -20,6 +20,23 @@ const AgentAnswerPrefix = "The command printed: "
 // (helper calls of an agent CLI, such as title generation).
 const agentNoTool = "No shell tool is available."
 
+// The "agent_namespace" scenario calls AgentNamespaceTool, one of the Codex
+// CLI's sub-agent tools (which Codex declares in its "multi_agent_v1"
+// namespace), for the agent AgentNamespaceTarget, which does not exist: the
+// client's handler answers with an error, which proves that the client
+// dispatched the namespaced call to it.
+const (
+	AgentNamespaceTool   = "close_agent"
+	AgentNamespaceTarget = "mimo-e2e-none"
+	// AgentNamespacePrefix starts the final answer, which quotes the tool
+	// result after it.
+	AgentNamespacePrefix = "The sub-agent tool answered: "
+)
+
+// agentNoNamespaceTool is the "agent_namespace" scenario's answer when
+// AgentNamespaceTool is not declared.
+const agentNoNamespaceTool = "No " + AgentNamespaceTool + " tool is available."
+
 // shellTools are the names of shell tools the "agent" scenario looks for,
 // most preferred first: Claude Code's Bash, then the Codex CLI's variants.
 var shellTools = []string{"Bash", "shell", "shell_command", "exec_command", "local_shell", "bash"}
@@ -53,6 +70,25 @@ func agent(req *Received) Reply {
 		frames = append(frames, Message(d))
 	}
 	return Reply{Frames: append(frames, Usage(900, 40), Finish())}
+}
+
+// agentNamespace is the "agent_namespace" scenario: like agent, but it calls
+// AgentNamespaceTool with {"target": AgentNamespaceTarget} instead of a shell
+// tool, and quotes the result after AgentNamespacePrefix.
+func agentNamespace(req *Received) Reply {
+	if text, ok := lastToolResult(req.Query); ok {
+		return Reply{Frames: Text(chunkRunes(AgentNamespacePrefix+text, 16)...)}
+	}
+	for _, t := range promptTools(req.Query) {
+		if t.Name != AgentNamespaceTool {
+			continue
+		}
+		call := "<|MiMoML|tool_calls>\n<|MiMoML|invoke name=\"" + AgentNamespaceTool + "\">\n" +
+			"<|MiMoML|parameter name=\"target\"><![CDATA[" + AgentNamespaceTarget + "]]></|MiMoML|parameter>\n" +
+			"</|MiMoML|invoke>\n</|MiMoML|tool_calls>"
+		return Reply{Frames: []Frame{DialogID("8170799"), Message(call), Usage(900, 30), Finish()}}
+	}
+	return Reply{Frames: Text(chunkRunes(agentNoNamespaceTool, 16)...)}
 }
 
 // promptTools reads the tools of the gateway's MiMoML tool prompt

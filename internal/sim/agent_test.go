@@ -86,6 +86,18 @@ func TestAgentCallsTheShellTool(t *testing.T) {
 			wantArgs: `{"command":"echo mimo-e2e-ok","description":"Print the end-to-end marker"}`,
 		},
 		{
+			name: "codex exec_command beside its namespaced sub-agent tools",
+			tools: []mimoml.Tool{
+				{Name: "exec_command", Description: "Runs a command in a PTY.", Parameters: json.RawMessage(execCmd)},
+				{Name: "spawn_agent", Description: "Spawns a sub-agent that can run shell commands.\n(In the multi_agent_v1 namespace: Tools for spawning and managing sub-agents.)",
+					Parameters: json.RawMessage(`{"type":"object","properties":{"message":{"type":"string"}}}`)},
+				{Name: "close_agent", Description: "(In the multi_agent_v1 namespace: Tools for spawning and managing sub-agents.)",
+					Parameters: json.RawMessage(`{"type":"object","properties":{"target":{"type":"string"}}}`)},
+			},
+			wantName: "exec_command",
+			wantArgs: `{"cmd":"echo mimo-e2e-ok"}`,
+		},
+		{
 			name:     "tool without a schema",
 			tools:    []mimoml.Tool{{Name: "shell_command"}},
 			wantName: "shell_command",
@@ -173,5 +185,28 @@ func TestAgentScenarioRegistered(t *testing.T) {
 	}
 	if reqs := s.Requests(); len(reqs) != 1 || reqs[0].Scenario != "agent" {
 		t.Errorf("requests %+v: want one answered by the agent scenario", reqs)
+	}
+}
+
+func TestAgentNamespace(t *testing.T) {
+	tools := []mimoml.Tool{
+		{Name: "exec_command", Parameters: json.RawMessage(execCmd)},
+		{Name: "close_agent", Description: "Closes an agent.\n(In the multi_agent_v1 namespace: Sub-agents.)",
+			Parameters: json.RawMessage(`{"type":"object","properties":{"target":{"type":"string"}}}`)},
+	}
+	text := replyText(t, agentNamespace(&Received{Query: agentQuery(tools, "user: Close it")}))
+	calls, _ := mimoml.Parse(text, mimoml.NewToolset(tools))
+	want := []mimoml.Call{{Name: "close_agent", Arguments: `{"target":"mimo-e2e-none"}`}}
+	if len(calls) != 1 || cmp.Diff(want[0], mimoml.Call{Name: calls[0].Name, Arguments: calls[0].Arguments}) != "" {
+		t.Errorf("calls %+v from %q, want %+v", calls, text, want)
+	}
+
+	call := mimoml.RenderCalls(want)
+	done := agentQuery(tools, "user: Close it", "assistant: "+call, "tool: "+mimoml.RenderResult("call_1", "agent not found"))
+	if got := replyText(t, agentNamespace(&Received{Query: done})); got != AgentNamespacePrefix+"agent not found" {
+		t.Errorf("answer after the result = %q", got)
+	}
+	if got := replyText(t, agentNamespace(&Received{Query: agentQuery(tools[:1], "user: Close it")})); got != agentNoNamespaceTool {
+		t.Errorf("answer without the tool = %q", got)
 	}
 }

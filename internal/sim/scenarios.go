@@ -18,6 +18,7 @@ func (s *Server) addBuiltins() {
 	s.scenarios["tool_call"] = fixed(Reply{Frames: toolCallFrames()})
 	s.scenarios["tool_result"] = toolResult
 	s.scenarios["agent"] = agent
+	s.scenarios["agent_namespace"] = agentNamespace
 	s.scenarios["error_event"] = fixed(Reply{Frames: []Frame{
 		DialogID("8170797"), ErrorEvent("服务器繁忙，请稍后再试"), Finish(),
 	}})

@@ -43,11 +43,23 @@ type call struct {
 	st    Store
 	// background asks to run the response detached from the request; see background.go.
 	background bool
+	// toolIndex maps the canonical names of namespaced tools to their namespaces and back.
+	toolIndex toolIndex
+	// dropped are the types of the hosted tools left out; ignoredChoice is the tool_choice
+	// replaced by "auto" (a hosted tool type, or "required" with only hosted tools), if any.
+	dropped       []string
+	ignoredChoice string
+}
+
+// options are the dialect settings that shape decoding.
+type options struct {
+	// rejectHosted refuses hosted tools instead of dropping them.
+	rejectHosted bool
 }
 
 // decode parses a Responses request body. Every failure is a 400 *plugin.Error (or an
 // unsupported error) whose Param names the offending field.
-func decode(body []byte) (*call, *plugin.Error) {
+func decode(body []byte, o options) (*call, *plugin.Error) {
 	if !gjson.ValidBytes(body) {
 		return nil, plugin.BadRequest("request body is not valid JSON")
 	}
@@ -122,23 +134,25 @@ func decode(body []byte) (*call, *plugin.Error) {
 	}
 	req.Model = f.model.Str
 
-	var err *plugin.Error
 	if v := f.previous; dialectkit.Present(v) {
 		if v.Type != gjson.String || v.Str == "" {
 			return nil, dialectkit.BadParam("previous_response_id", "previous_response_id must be a non-empty string")
 		}
 		c.previousID = v.Str
 	}
-	if c.convo, c.inputItems, err = decodeInput(f.input, c.previousID != ""); err != nil {
+	// The tools come first: function_call items name namespaced tools by namespace and name.
+	decl, err := decodeTools(f.tools, o.rejectHosted)
+	if err != nil {
 		return nil, err
 	}
-	if c.instructions, c.instructionsEcho, err = decodeInstructions(f.instructions); err != nil {
+	req.Tools, c.tools, c.toolIndex, c.dropped = decl.tools, decl.echo, decl.index, decl.dropped
+	if err = c.decodeToolChoice(f.toolChoice, &decl, o.rejectHosted); err != nil {
 		return nil, err
 	}
-	if req.Tools, c.tools, err = decodeTools(f.tools); err != nil {
+	if c.convo, c.inputItems, err = decodeInput(f.input, c.previousID != "", &c.toolIndex); err != nil {
 		return nil, err
 	}
-	if req.ToolChoice, c.toolChoice, err = decodeToolChoice(f.toolChoice, req.Tools); err != nil {
+	if c.instructions, c.instructionsEcho, err = decodeInstructions(f.instructions, &c.toolIndex); err != nil {
 		return nil, err
 	}
 	if dialectkit.Present(f.parallel) {
@@ -225,7 +239,7 @@ func (c *call) finish() {
 }
 
 // decodeInstructions decodes the instructions: a string or a list of message items.
-func decodeInstructions(v gjson.Result) ([]plugin.Message, []byte, *plugin.Error) {
+func decodeInstructions(v gjson.Result, idx *toolIndex) ([]plugin.Message, []byte, *plugin.Error) {
 	switch {
 	case !dialectkit.Present(v):
 		return nil, nil, nil
@@ -235,7 +249,7 @@ func decodeInstructions(v gjson.Result) ([]plugin.Message, []byte, *plugin.Error
 		}
 		return []plugin.Message{plugin.TextMessage(plugin.RoleSystem, v.Str)}, compact(v.Raw), nil
 	case v.IsArray():
-		msgs, _, err := decodeItems(v, "instructions")
+		msgs, _, err := decodeItems(v, "instructions", idx)
 		return msgs, compact(v.Raw), err
 	}
 	return nil, nil, dialectkit.BadParam("instructions", "instructions must be a string or an array of input items")

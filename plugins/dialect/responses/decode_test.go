@@ -72,7 +72,7 @@ func TestDecodeMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := decode([]byte(tt.body))
+			c, err := decode([]byte(tt.body), options{})
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -113,7 +113,7 @@ func TestDecodeOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := decode([]byte(tt.body))
+			c, err := decode([]byte(tt.body), options{})
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -161,13 +161,14 @@ func TestDecodeErrors(t *testing.T) {
 		{"reasoning summary not list", `{"model":"m","input":[{"type":"reasoning","summary":"x"}]}`, "input[0].summary", plugin.CodeInvalidRequest},
 		{"instructions number", `{"model":"m","input":"x","instructions":1}`, "instructions", plugin.CodeInvalidRequest},
 		{"tools not list", `{"model":"m","input":"x","tools":{}}`, "tools", plugin.CodeInvalidRequest},
-		{"web_search tool", `{"model":"m","input":"x","tools":[{"type":"web_search"}]}`, "tools[0].type", plugin.CodeUnsupported},
+		{"local_shell tool", `{"model":"m","input":"x","tools":[{"type":"local_shell"}]}`, "tools[0].type", plugin.CodeUnsupported},
+		{"computer tool", `{"model":"m","input":"x","tools":[{"type":"function","name":"f"},{"type":"computer_use_preview"}]}`, "tools[1].type", plugin.CodeUnsupported},
 		{"tool without name", `{"model":"m","input":"x","tools":[{"type":"function"}]}`, "tools[0].name", plugin.CodeInvalidRequest},
 		{"duplicate tool", `{"model":"m","input":"x","tools":[{"type":"function","name":"f"},{"type":"function","name":"f"}]}`, "tools[1].name", plugin.CodeInvalidRequest},
 		{"tool bad parameters", `{"model":"m","input":"x","tools":[{"type":"function","name":"f","parameters":[]}]}`, "tools[0].parameters", plugin.CodeInvalidRequest},
 		{"tool bad strict", `{"model":"m","input":"x","tools":[{"type":"function","name":"f","strict":"yes"}]}`, "tools[0].strict", plugin.CodeInvalidRequest},
 		{"tool_choice word", `{"model":"m","input":"x","tool_choice":"any"}`, "tool_choice", plugin.CodeInvalidRequest},
-		{"tool_choice hosted", `{"model":"m","input":"x","tool_choice":{"type":"web_search_preview"}}`, "tool_choice.type", plugin.CodeUnsupported},
+		{"tool_choice computer", `{"model":"m","input":"x","tool_choice":{"type":"computer_use_preview"}}`, "tool_choice.type", plugin.CodeUnsupported},
 		{"tool_choice unknown function", `{"model":"m","input":"x","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"function","name":"g"}}`, "tool_choice", plugin.CodeInvalidRequest},
 		{"required without tools", `{"model":"m","input":"x","tool_choice":"required"}`, "tool_choice", plugin.CodeInvalidRequest},
 		{"parallel not bool", `{"model":"m","input":"x","parallel_tool_calls":"yes"}`, "parallel_tool_calls", plugin.CodeInvalidRequest},
@@ -202,7 +203,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := decode([]byte(tt.body))
+			c, err := decode([]byte(tt.body), options{})
 			if err == nil {
 				t.Fatalf("decode accepted it: %+v", c.req)
 			}

@@ -45,7 +45,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, perr := decode([]byte(tt.body))
+			c, perr := decode([]byte(tt.body), options{})
 			if perr != nil {
 				t.Fatal(perr)
 			}

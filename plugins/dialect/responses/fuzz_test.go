@@ -12,11 +12,12 @@ func FuzzDecode(f *testing.F) {
 		`{"model":"m","input":"x","instructions":"i","stream":true,"max_output_tokens":5,"temperature":1,"top_p":0.5,"reasoning":{"effort":"low","summary":"auto"},"user":"u","metadata":{"a":"b"},"store":false,"truncation":"auto"}`,
 		`{"model":"m","input":"x","text":{"format":{"type":"json_schema","name":"n","schema":{"type":"object","properties":{"a":{"$ref":"#/$defs/x"}},"$defs":{"x":{"type":"string"}}}}}}`,
 		`{"model":"m","input":"x","previous_response_id":"resp_1"}`,
+		`{"model":"m","input":[{"type":"function_call","call_id":"c","namespace":"n","name":"f","arguments":"{}"}],"tools":[{"type":"namespace","name":"n","description":"d","tools":[{"type":"function","name":"f"}]},{"type":"function","name":"f"},{"type":"web_search"}],"tool_choice":{"type":"function","name":"f","namespace":"n"}}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		c, err := decode(body)
+		c, err := decode(body, options{})
 		if err != nil {
 			if c != nil || err.Status != 400 || err.Message == "" {
 				t.Fatalf("decode(%q) = %+v, %v", body, c, err)

@@ -12,8 +12,8 @@ import (
 
 // decodeInput decodes the input: a string (one user message) or a list of input items. It
 // returns the conversation and the items as given, for storage. The input may be absent only
-// when a previous response supplies the conversation.
-func decodeInput(v gjson.Result, hasPrevious bool) ([]plugin.Message, []json.RawMessage, *plugin.Error) {
+// when a previous response supplies the conversation. idx names the namespaced tools of calls.
+func decodeInput(v gjson.Result, hasPrevious bool, idx *toolIndex) ([]plugin.Message, []json.RawMessage, *plugin.Error) {
 	switch {
 	case !dialectkit.Present(v):
 		if hasPrevious {
@@ -28,7 +28,7 @@ func decodeInput(v gjson.Result, hasPrevious bool) ([]plugin.Message, []json.Raw
 	case !v.IsArray():
 		return nil, nil, dialectkit.BadParam("input", "input must be a string or an array of input items")
 	}
-	msgs, raws, err := decodeItems(v, "input")
+	msgs, raws, err := decodeItems(v, "input", idx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,6 +40,8 @@ func decodeInput(v gjson.Result, hasPrevious bool) ([]plugin.Message, []json.Raw
 
 // items accumulates the conversation made of a list of input items.
 type items struct {
+	// idx gives the canonical names of namespaced tools.
+	idx  *toolIndex
 	msgs []plugin.Message
 	// reasoning is the text of reasoning items waiting for the next assistant message.
 	reasoning string
@@ -48,9 +50,10 @@ type items struct {
 // decodeItems decodes a list of input items into canonical messages. Consecutive function
 // calls, and calls that follow an assistant message, form one assistant message; reasoning
 // items go to the next assistant message, or are dropped when another message comes first.
-func decodeItems(v gjson.Result, param string) ([]plugin.Message, []json.RawMessage, *plugin.Error) {
+// A function call of a namespaced tool ("namespace" and "name") gets its canonical name from idx.
+func decodeItems(v gjson.Result, param string, idx *toolIndex) ([]plugin.Message, []json.RawMessage, *plugin.Error) {
 	var (
-		st   items
+		st   = items{idx: idx}
 		raws []json.RawMessage
 		err  *plugin.Error
 		i    int
@@ -152,7 +155,11 @@ func (st *items) functionCall(it gjson.Result, p string) *plugin.Error {
 	if err != nil {
 		return err
 	}
-	call := plugin.ToolCall{ID: id, Name: fn}
+	ns := it.Get("namespace")
+	if dialectkit.Present(ns) && ns.Type != gjson.String {
+		return dialectkit.BadParam(p+".namespace", "%s.namespace must be a string", p)
+	}
+	call := plugin.ToolCall{ID: id, Name: st.idx.canonical(ns.Str, fn)}
 	switch args := it.Get("arguments"); {
 	case !dialectkit.Present(args):
 		call.Arguments = "{}"

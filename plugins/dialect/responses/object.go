@@ -32,8 +32,10 @@ type item struct {
 	done bool
 	// text is the reasoning or message text.
 	text strings.Builder
-	// The function call of an itemCall.
+	// The function call of an itemCall; name is the canonical name. The call of a namespaced
+	// tool is rendered with its namespace ns and its own name local.
 	callID, name, args string
+	ns, local          string
 }
 
 // appendItem appends the item object in its current state: an open item has no content yet
@@ -68,7 +70,13 @@ func appendItem(dst []byte, it *item) []byte {
 	dst = append(dst, `,"call_id":`...)
 	dst = dialectkit.AppendString(dst, it.callID)
 	dst = append(dst, `,"name":`...)
-	dst = dialectkit.AppendString(dst, it.name)
+	if it.ns == "" {
+		dst = dialectkit.AppendString(dst, it.name)
+		return append(dst, '}')
+	}
+	dst = dialectkit.AppendString(dst, it.local)
+	dst = append(dst, `,"namespace":`...)
+	dst = dialectkit.AppendString(dst, it.ns)
 	return append(dst, '}')
 }
 

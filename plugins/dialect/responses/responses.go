@@ -28,8 +28,25 @@
 //     Background responses cannot be streamed (400) and need a store. A running background
 //     response lives in this process only: a restart leaves it "queued" or "in_progress" in
 //     the store, where cancelling it marks it "cancelled".
-//   - prompt templates, conversations, item references and non-function tools are rejected
-//     with 400 errors naming the field.
+//   - namespace tools ({"type":"namespace","name","description","tools":[…]}, as the Codex CLI
+//     sends its sub-agent and MCP tools) are flattened: their function tools join the
+//     canonical tool list under their own names, or as "<namespace>.<name>" when another tool
+//     has the same name, and the namespace's description is added to each description. A call
+//     of such a tool is rendered as a function_call item with "namespace" and the tool's own
+//     "name", and function_call items with a "namespace" in the input map back the same way
+//     (an undeclared one becomes "<namespace>.<name>"). tool_choice may name one with
+//     "name" and an optional "namespace".
+//   - hosted tools (web_search and its dated and preview variants, file_search,
+//     code_interpreter, image_generation, mcp) run on the API provider's side, which the
+//     gateway cannot do. With hosted_tools "ignore" (the default) they are dropped from the
+//     request and from the response's tools echo, and recorded as the span event
+//     hosted_tools_ignored and a debug log line; a tool_choice naming a hosted tool type (or
+//     "required" when every tool was hosted) becomes "auto", recorded as tool_choice_ignored,
+//     and the response echoes "auto". With "reject" they fail with 400 unsupported_value.
+//     Client-executed special tools (computer_use_preview, local_shell, shell, apply_patch,
+//     custom) are always rejected: they need output item types the gateway does not produce.
+//   - prompt templates, conversations and item references are rejected with 400 errors
+//     naming the field.
 //
 // # Stored responses
 //
@@ -48,6 +65,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -69,6 +87,10 @@ type Responses struct {
 	Store *bool `json:"store,omitempty"`
 	// BackgroundTimeout bounds a background response (default 30m).
 	BackgroundTimeout plugin.Duration `json:"background_timeout,omitempty"`
+	// HostedTools is what to do with hosted tools (web_search, file_search, code_interpreter,
+	// image_generation, mcp), which the gateway cannot run: "ignore" (the default) drops them,
+	// "reject" refuses the request with a 400 error.
+	HostedTools string `json:"hosted_tools,omitempty"`
 
 	store Store
 	log   *slog.Logger
@@ -115,6 +137,11 @@ func (d *Responses) Validate() error {
 	if d.BackgroundTimeout < 0 {
 		return errors.New("background_timeout must not be negative")
 	}
+	switch d.HostedTools {
+	case "", hostedIgnore, hostedReject:
+	default:
+		return fmt.Errorf("hosted_tools must be %q or %q, not %q", hostedIgnore, hostedReject, d.HostedTools)
+	}
 	return nil
 }
 
@@ -124,10 +151,11 @@ var callKey = plugin.NewKey[*call]("dialect.openai_responses.call")
 // Handle decodes the request body into ex.Request and runs the rest of the chain. A body that
 // is not a valid Responses request fails with a 400 *plugin.Error naming the parameter.
 func (d *Responses) Handle(ctx context.Context, ex *plugin.Exchange, next plugin.Next) error {
-	c, err := decode(ex.Body)
+	c, err := decode(ex.Body, options{rejectHosted: d.HostedTools == hostedReject})
 	if err != nil {
 		return err
 	}
+	d.reportIgnored(ctx, c)
 	if ex.HTTP != nil && !c.req.Stream {
 		switch ex.HTTP.URL.Query().Get("stream") {
 		case "true", "1":

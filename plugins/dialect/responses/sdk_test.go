@@ -2,6 +2,7 @@ package responses
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,6 +27,26 @@ func checkSDK(t *testing.T, plain, streamed string) {
 	if got, want := resp.OutputText(), gjson.Get(plain, "output_text").Str; got != want {
 		t.Errorf("SDK OutputText() = %q, output_text = %q", got, want)
 	}
+	for i, tool := range resp.Tools {
+		switch tool.Type {
+		case "function":
+			if tool.AsFunction().Name == "" {
+				t.Errorf("tools[%d]: function without a name", i)
+			}
+		case "namespace":
+			ns := tool.AsNamespace()
+			if ns.Name == "" || len(ns.Tools) != len(gjson.Get(plain, "tools."+strconv.Itoa(i)+".tools").Array()) {
+				t.Errorf("tools[%d]: namespace %q with %d tools", i, ns.Name, len(ns.Tools))
+			}
+			for j, fn := range ns.Tools {
+				if fn.Type != "function" || fn.AsFunction().Name == "" {
+					t.Errorf("tools[%d].tools[%d]: %s %q", i, j, fn.Type, fn.Name)
+				}
+			}
+		default:
+			t.Errorf("tools[%d]: echoed type %q", i, tool.Type)
+		}
+	}
 
 	evs := events(t, streamed)
 	var (
@@ -33,6 +54,7 @@ func checkSDK(t *testing.T, plain, streamed string) {
 		openIdx  int64 = -1
 		nextIdx  int64
 		deltas   = map[string]*strings.Builder{}
+		added    = map[string]responses.ResponseOutputItemUnion{}
 		terminal *responses.ResponseStreamEventUnion
 	)
 	for i, raw := range evs {
@@ -62,6 +84,7 @@ func checkSDK(t *testing.T, plain, streamed string) {
 				t.Errorf("event %d: output_index %d, want %d", i, ev.OutputIndex, nextIdx)
 			}
 			item := ev.Item
+			added[item.ID] = item
 			open, openIdx = &item, ev.OutputIndex
 			nextIdx++
 			deltas[item.ID] = new(strings.Builder)
@@ -122,6 +145,15 @@ func checkSDK(t *testing.T, plain, streamed string) {
 			want = item.Arguments.OfString
 			if item.CallID == "" || item.Name == "" {
 				t.Errorf("function_call %s without call_id or name", item.ID)
+			}
+			// A namespaced call names its tool the same way from the first event on.
+			fc, first := item.AsFunctionCall(), added[item.ID].AsFunctionCall()
+			if fc.Namespace != first.Namespace || fc.Name != first.Name || fc.CallID != first.CallID {
+				t.Errorf("function_call %s: added as %s/%s %s, completed as %s/%s %s", item.ID,
+					first.Namespace, first.Name, first.CallID, fc.Namespace, fc.Name, fc.CallID)
+			}
+			if fc.JSON.Namespace.Valid() && fc.Namespace == "" {
+				t.Errorf("function_call %s: empty namespace", item.ID)
 			}
 		}
 		if got.String() != want {

@@ -91,6 +91,10 @@ func (r *writer) add(ev plugin.Event) {
 		if ev.Usage != nil {
 			r.usage = *ev.Usage
 		}
+	case plugin.EventHeartbeat:
+		if r.enc != nil && r.werr == nil {
+			r.werr = r.enc.Comment("keep-alive")
+		}
 	case plugin.EventFinish:
 		if !r.finished {
 			r.finished, r.finish = true, ev.Finish
@@ -204,6 +208,9 @@ func (r *writer) call(tc *plugin.ToolCall) {
 	}
 	if it.args == "" {
 		it.args = "{}"
+	}
+	if ns, local := r.c.toolIndex.qualify(tc.Name); ns != "" {
+		it.ns, it.local = ns, local
 	}
 	r.calls++
 	r.snap.items = append(r.snap.items, it)

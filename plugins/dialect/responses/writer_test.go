@@ -31,7 +31,7 @@ func TestErrorBeforeCommit(t *testing.T) {
 
 func TestDecodeErrorResponse(t *testing.T) {
 	d := newDialect(t)
-	ex := plugintest.NewExchange("/v1/responses", `{"model":"m","input":"x","tools":[{"type":"file_search"}]}`)
+	ex := plugintest.NewExchange("/v1/responses", `{"model":"m","input":"x","tools":[{"type":"local_shell"}]}`)
 	called := false
 	err := d.Handle(t.Context(), ex, func(context.Context, *plugin.Exchange) error { called = true; return nil })
 	if called || err == nil {
@@ -40,7 +40,7 @@ func TestDecodeErrorResponse(t *testing.T) {
 	resp := plugintest.Write(t, d, ex, err)
 	out := plugintest.Body(t, resp)
 	if resp.StatusCode != 400 || gjson.Get(out, "error.param").Str != "tools[0].type" ||
-		gjson.Get(out, "error.code").Str != "unsupported_value" || !strings.Contains(gjson.Get(out, "error.message").Str, `"file_search"`) {
+		gjson.Get(out, "error.code").Str != "unsupported_value" || !strings.Contains(gjson.Get(out, "error.message").Str, `"local_shell"`) {
 		t.Errorf("status %d body %s", resp.StatusCode, out)
 	}
 }

@@ -129,6 +129,9 @@ func (c *Chain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	events := st.guard(ctx, ex.Response.Events, c.timeouts.Idle.Std())
+	if hb := c.timeouts.Heartbeat.Std(); hb > 0 && ex.Request != nil && ex.Request.Stream {
+		events = heartbeat(events, hb)
+	}
 	if err := ex.Dialect.WriteStream(rw, ex, events); err != nil {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "response stream failed", slog.String("route", c.name), slog.String("error", plugin.AsError(err).Message))
 	}

@@ -148,3 +148,47 @@ func peek(s plugin.Stream) (plugin.Stream, error) {
 		}
 	}, nil
 }
+
+// heartbeat inserts an EventHeartbeat into s whenever it has been silent for every. The source
+// runs in its own goroutine (the one place where a stream needs real concurrency: a blocked
+// upstream read must not block the keep-alive); it stops when the consumer stops and the
+// request context is cancelled.
+func heartbeat(s plugin.Stream, every time.Duration) plugin.Stream {
+	type item struct {
+		ev  plugin.Event
+		err error
+	}
+	return func(yield func(plugin.Event, error) bool) {
+		items := make(chan item)
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			defer close(items)
+			for ev, err := range s {
+				select {
+				case items <- item{ev, err}:
+				case <-done:
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		t := time.NewTimer(every)
+		defer t.Stop()
+		for {
+			select {
+			case it, ok := <-items:
+				if !ok || !yield(it.ev, it.err) || it.err != nil {
+					return
+				}
+			case <-t.C:
+				if !yield(plugin.Event{Kind: plugin.EventHeartbeat}, nil) {
+					return
+				}
+			}
+			t.Reset(every)
+		}
+	}
+}

@@ -107,6 +107,14 @@ type Pool struct {
 	MaxWait plugin.Duration `json:"max_wait"`
 	// Cooldown is the first cooldown of a rate-limited account (default 30s).
 	Cooldown plugin.Duration `json:"cooldown"`
+	// ProbeInterval, when positive, turns on the periodic health probe: about this often
+	// (with jitter) every account that is not disabled is checked with a throw-away
+	// conversation, which is deleted afterwards. A success brings an invalid or cooling
+	// account back; rejected credentials make it invalid, a restriction disables it. An
+	// account serving requests is skipped. 0 (default) turns probes off.
+	ProbeInterval plugin.Duration `json:"probe_interval"`
+	// ProbeModel is the model the probe asks (default: the catalog's default chat model).
+	ProbeModel string `json:"probe_model"`
 }
 
 // Data configures local state.
@@ -154,6 +162,9 @@ type Timeouts struct {
 	Idle plugin.Duration `json:"idle"`
 	// Total bounds the whole request.
 	Total plugin.Duration `json:"total"`
+	// Heartbeat, when set, sends the client dialect's keep-alive (an SSE comment, Anthropic's
+	// ping) whenever a committed stream has been silent this long. Heartbeats do not reset Idle.
+	Heartbeat plugin.Duration `json:"heartbeat"`
 }
 
 // Entry is one plugin in a chain.

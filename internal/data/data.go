@@ -3,6 +3,7 @@
 package data
 
 import (
+	"context"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/mimo2api/mimo2api/internal/data/store"
 	"github.com/mimo2api/mimo2api/internal/data/usage"
 	"github.com/mimo2api/mimo2api/internal/discovery"
+	"github.com/mimo2api/mimo2api/internal/mimo"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
@@ -31,6 +33,8 @@ type Data struct {
 	Catalog *discovery.Catalog
 	// Usage counts requests and tokens per model and account.
 	Usage *usage.Memory
+	// Prober probes the accounts periodically; nil when pool.probe_interval is 0.
+	Prober *Prober
 
 	storePath string
 	storeMu   sync.Mutex
@@ -87,8 +91,22 @@ func NewData(bc *conf.Bootstrap) (*Data, func(), error) {
 			TTL: bc.Discovery.TTL.Std(), Aliases: aliases}),
 		Usage: usage.NewMemory(),
 	}
+	go d.Tokenizer.Warm() // loading the embedded BPE ranks takes a moment; not on a request's path
 	d.storePath = filepath.Join(bc.Data.Dir, StoreFile)
+	stopProber := func() {}
+	if iv := bc.Pool.ProbeInterval.Std(); iv > 0 {
+		d.Prober = NewProber(d.Pool, &mimo.Client{BaseURL: bc.Upstream.BaseURL, HTTP: hc},
+			ProberOptions{Interval: iv, Model: bc.Pool.ProbeModel, Catalog: d.Catalog})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			d.Prober.Run(ctx)
+		}()
+		stopProber = func() { cancel(); <-done }
+	}
 	cleanup := func() {
+		stopProber()
 		d.HTTP.CloseIdleConnections()
 		d.closeStore()
 	}

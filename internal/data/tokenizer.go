@@ -36,3 +36,6 @@ func (t *Tokenizer) Count(text string) int {
 	}
 	return len(enc.EncodeOrdinary(text))
 }
+
+// Warm loads the encoding now, so that the first request does not pay for it.
+func (t *Tokenizer) Warm() { t.enc() }

@@ -15,8 +15,8 @@ const TooLongReply = "您发送的文本过长"
 // context_length_exceeded error: an answer whose text starts with [TooLongReply] (after
 // leading whitespace), however the deltas split it. Only the start of the answer is held back,
 // until len(TooLongReply) bytes of text decide it; an answer that quotes the sentence later on
-// stays text. Events before the decision (reasoning, usage) are held too, so their order is
-// kept.
+// stays text. Reasoning decides at once (the reply never has any), so thinking streams live;
+// other events before the decision (usage) are held, so their order is kept.
 func TooLong(s plugin.Stream) plugin.Stream {
 	return func(yield func(plugin.Event, error) bool) {
 		var (
@@ -48,6 +48,14 @@ func TooLong(s plugin.Stream) plugin.Stream {
 				return
 			}
 			held = append(held, ev)
+			if ev.Kind == plugin.EventReasoning || ev.Kind == plugin.EventToolCall {
+				// The "too long" reply is a bare answer: reasoning means the upstream took the
+				// query. Streaming it must not wait for the first answer text.
+				if !release() {
+					return
+				}
+				continue
+			}
 			if ev.Kind != plugin.EventText {
 				continue
 			}

@@ -2,6 +2,7 @@ package mimo
 
 import (
 	"errors"
+	"iter"
 	"testing"
 
 	"github.com/mimo2api/mimo2api/internal/sim"
@@ -106,5 +107,30 @@ func TestTooLongFromSimulator(t *testing.T) {
 	}
 	if r := collect(t, TooLong(events)); !isContextLength(r.err) {
 		t.Errorf("err = %v, want context_length_exceeded", r.err)
+	}
+}
+
+// TestTooLongReleasesReasoningAtOnce checks that reasoning is not held until answer text
+// arrives: a long thinking phase must stream live.
+func TestTooLongReleasesReasoningAtOnce(t *testing.T) {
+	gate := make(chan struct{})
+	src := func(yield func(plugin.Event, error) bool) {
+		if !yield(plugin.Event{Kind: plugin.EventReasoning, Text: "thinking…"}, nil) {
+			return
+		}
+		<-gate // the rest of the thinking takes long
+		yield(plugin.Event{Kind: plugin.EventText, Text: "您发送的文本过长"}, nil)
+	}
+	next, stop := iter.Pull2(TooLong(src))
+	defer stop()
+	ev, err, ok := next()
+	if !ok || err != nil || ev.Kind != plugin.EventReasoning {
+		t.Fatalf("first = %v %v %v, want the reasoning before any answer text", ev, err, ok)
+	}
+	close(gate)
+	// After reasoning the sentence is ordinary text (the upstream took the query).
+	ev, err, ok = next()
+	if !ok || err != nil || ev.Text != "您发送的文本过长" {
+		t.Fatalf("second = %v %v %v", ev, err, ok)
 	}
 }

@@ -97,21 +97,17 @@ func fenceEnd(s string, nl int, c byte, n int) int {
 }
 
 // codeSpanEnd finds the end of an inline code span opened by n backticks at
-// s[i]. A span does not cross a blank line; an unmatched run is literal.
+// s[i]. Unlike CommonMark, a span here never crosses a line break: a block on
+// a line of its own is not hidden by a backtick on an earlier line. That keeps
+// whole-text parsing and the streaming sieve, which decides a line at a time,
+// in agreement. An unmatched run is literal.
 func codeSpanEnd(s string, i, n int) (int, bool) {
 	for p := i + n; p < len(s); {
 		k := strings.IndexAny(s[p:], "`\n")
-		if k < 0 {
+		if k < 0 || s[p+k] == '\n' {
 			return 0, false
 		}
 		p += k
-		if s[p] == '\n' {
-			if q := skipBlankLine(s, p+1); q >= 0 {
-				return 0, false
-			}
-			p++
-			continue
-		}
 		m := run(s, p, '`')
 		if m == n {
 			return p + m, true
@@ -119,20 +115,6 @@ func codeSpanEnd(s string, i, n int) (int, bool) {
 		p += m
 	}
 	return 0, false
-}
-
-// skipBlankLine returns ≥0 when the line starting at p is blank (or p is the end).
-func skipBlankLine(s string, p int) int {
-	for q := p; q < len(s); q++ {
-		switch s[q] {
-		case ' ', '\t', '\r':
-		case '\n':
-			return q
-		default:
-			return -1
-		}
-	}
-	return -1
 }
 
 // indexFold is strings.Index for a lower-case ASCII needle, ignoring ASCII case.

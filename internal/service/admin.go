@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/mimo2api/mimo2api/api/admin/v1"
 	"github.com/mimo2api/mimo2api/internal/account"
+	"github.com/mimo2api/mimo2api/internal/data"
 	"github.com/mimo2api/mimo2api/internal/data/usage"
 	"github.com/mimo2api/mimo2api/internal/discovery"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
@@ -34,6 +35,11 @@ type AdminPool interface {
 // Prober checks an account upstream with a throw-away conversation; *mimo.Client implements it.
 type Prober interface {
 	Probe(ctx context.Context, acct *plugin.Account, model string) (reply string, err error)
+}
+
+// ProbeHistory reports the latest periodic probe of an account; *data.Prober implements it.
+type ProbeHistory interface {
+	Last(id string) (data.ProbeResult, bool)
 }
 
 // ConversationInfo describes one upstream conversation a session store tracks.
@@ -63,6 +69,8 @@ type AdminOptions struct {
 	Store *account.Store
 	// Prober tests accounts; nil disables probes (imports are not tested).
 	Prober Prober
+	// Probes reports the periodic probes' latest results; nil when they are off.
+	Probes ProbeHistory
 	// Catalog serves RefreshModels and the probe's default model.
 	Catalog *discovery.Catalog
 	// Usage reports usage counts.
@@ -145,6 +153,11 @@ func (a *Admin) view(acct *plugin.Account) *v1.Account {
 	t, tested := a.tests[acct.ID]
 	stored := a.stored[acct.ID]
 	a.mu.Unlock()
+	if a.o.Probes != nil {
+		if r, ok := a.o.Probes.Last(acct.ID); ok && (!tested || r.At.After(t.at)) {
+			t, tested = probeResult{at: r.At, ok: r.OK}, true
+		}
+	}
 	v := &v1.Account{
 		Id:           acct.ID,
 		UserId:       acct.UserID,

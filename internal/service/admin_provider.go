@@ -29,6 +29,9 @@ func ProvideAdmin(bc *conf.Bootstrap, d *data.Data, gw *Gateway, logger *slog.Lo
 			return gw.Reload(nbc)
 		},
 	}
+	if d.Prober != nil {
+		o.Probes = d.Prober
+	}
 	if bc.Admin.Key == "" {
 		return NewAdmin(o), nil
 	}

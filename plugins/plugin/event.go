@@ -17,6 +17,10 @@ const (
 	EventUsage
 	// EventFinish ends the answer with a reason.
 	EventFinish
+	// EventHeartbeat carries nothing: the runtime inserts it into a committed stream during a
+	// long upstream silence (route timeouts.heartbeat). A streaming dialect writes its keep-alive
+	// form (an SSE comment, Anthropic's ping event); everything else ignores it.
+	EventHeartbeat
 )
 
 // String returns the kind's name.
@@ -32,6 +36,8 @@ func (k EventKind) String() string {
 		return "usage"
 	case EventFinish:
 		return "finish"
+	case EventHeartbeat:
+		return "heartbeat"
 	}
 	return "unknown"
 }

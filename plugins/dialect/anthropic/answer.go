@@ -91,6 +91,10 @@ func (a *answer) add(ev plugin.Event) (done bool, err error) {
 		if ev.Usage != nil {
 			a.usage = *ev.Usage
 		}
+	case plugin.EventHeartbeat:
+		if a.enc != nil {
+			return false, a.ping()
+		}
 	case plugin.EventFinish:
 		if !a.finished {
 			a.finished, a.finish = true, ev.Finish

@@ -89,6 +89,11 @@ func (a *answer) begin(w http.ResponseWriter, ex *plugin.Exchange) error {
 	if err := a.emit("message_start"); err != nil {
 		return err
 	}
+	return a.ping()
+}
+
+// ping writes a ping event (after message_start, and as the keep-alive of a silent stream).
+func (a *answer) ping() error {
 	a.buf = append(a.buf[:0], `{"type":"ping"}`...)
 	return a.emit("ping")
 }

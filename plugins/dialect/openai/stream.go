@@ -80,6 +80,10 @@ func (c *Chat) writeChunks(w http.ResponseWriter, ex *plugin.Exchange, req *plug
 			if ev.Usage != nil {
 				usage = *ev.Usage
 			}
+		case plugin.EventHeartbeat:
+			if err := enc.Comment("ping"); err != nil {
+				return err
+			}
 		case plugin.EventFinish:
 			if !finished {
 				finished = true

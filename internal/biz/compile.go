@@ -19,12 +19,14 @@ const DefaultErrorDialect = "dialect.openai_chat"
 
 // CompileError reports a configuration mistake in a chain.
 type CompileError struct {
+	// Route is the route's name.
 	Route string
 	// Index is the chain entry's position, or -1 when the problem concerns the whole route.
 	Index int
 	// Plugin is the entry's plugin id.
 	Plugin string
-	Err    error
+	// Err is what is wrong.
+	Err error
 }
 
 // Error implements error.

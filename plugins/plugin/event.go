@@ -55,16 +55,21 @@ const (
 
 // Usage counts tokens of one exchange.
 type Usage struct {
-	PromptTokens     int
+	// PromptTokens counts the input; the upstream reports the whole conversation.
+	PromptTokens int
+	// CompletionTokens counts the output, reasoning included.
 	CompletionTokens int
-	TotalTokens      int
-	ReasoningTokens  int
+	// TotalTokens is PromptTokens + CompletionTokens.
+	TotalTokens int
+	// ReasoningTokens is the part of CompletionTokens spent reasoning, when known.
+	ReasoningTokens int
 	// Estimated is true when the gateway computed the numbers itself.
 	Estimated bool
 }
 
 // Event is one canonical response event.
 type Event struct {
+	// Kind says which of the other fields is set.
 	Kind EventKind
 	// Text is the delta of an EventText or EventReasoning.
 	Text string

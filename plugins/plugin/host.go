@@ -57,6 +57,7 @@ type Picker func(candidates []*Account) *Account
 
 // Lease is an in-flight slot on an account. Release must be called exactly once.
 type Lease struct {
+	// Account is the leased account.
 	Account *Account
 	release func(err error)
 }

@@ -29,6 +29,7 @@ const (
 
 // Part is one piece of message content.
 type Part struct {
+	// Kind says what the part holds.
 	Kind PartKind
 	// Text is the text of a PartText.
 	Text string
@@ -56,7 +57,9 @@ type ToolCall struct {
 
 // Message is one entry of the conversation.
 type Message struct {
-	Role  Role
+	// Role is the message's author.
+	Role Role
+	// Parts is the content, in order.
 	Parts []Part
 	// Reasoning is earlier reasoning text of an assistant message, when the client sent it back.
 	Reasoning string
@@ -101,7 +104,9 @@ func TextMessage(role Role, text string) Message {
 
 // Tool is a function the client declares.
 type Tool struct {
-	Name        string
+	// Name is the function name the model calls.
+	Name string
+	// Description tells the model what the tool does.
 	Description string
 	// Parameters is the JSON schema of the arguments object, or nil.
 	Parameters json.RawMessage
@@ -121,7 +126,9 @@ const (
 
 // ToolChoice is the client's tool_choice.
 type ToolChoice struct {
+	// Mode is auto (the zero value means auto), none, required or function.
 	Mode ToolChoiceMode
+	// Name is the forced tool of ToolChoiceFunction.
 	Name string
 }
 
@@ -131,21 +138,28 @@ type Request struct {
 	Model string
 	// UpstreamModel is the model sent upstream; a dialect or alias stage may set it. Empty means Model.
 	UpstreamModel string
-	Messages      []Message
-	Tools         []Tool
-	ToolChoice    ToolChoice
+	// Messages is the conversation, system messages included.
+	Messages []Message
+	// Tools are the functions the client declares.
+	Tools []Tool
+	// ToolChoice says whether and which tools must be called.
+	ToolChoice ToolChoice
 	// ParallelToolCalls is false when the client allows at most one call per answer.
 	ParallelToolCalls bool
-	Stream            bool
+	// Stream asks for an event stream instead of one response body.
+	Stream bool
 	// IncludeUsage asks for a usage report at the end of a stream.
 	IncludeUsage bool
 	// Thinking asks the upstream for reasoning; ReasoningEffort is the client's level, if any.
-	Thinking        bool
+	Thinking bool
+	// ReasoningEffort is the client's reasoning level ("low", "medium", "high"), if any.
 	ReasoningEffort string
 	// MaxTokens is the client's output limit, 0 when absent.
-	MaxTokens   int
+	MaxTokens int
+	// Temperature is the client's sampling temperature, when given.
 	Temperature *float64
-	TopP        *float64
+	// TopP is the client's nucleus sampling value, when given.
+	TopP *float64
 	// Stop lists stop sequences applied by the gateway.
 	Stop []string
 	// User is the client's end-user id, when given.

@@ -24,12 +24,18 @@ import (
 
 // Host is a plugin.Host for tests. Set its fields before loading plugins.
 type Host struct {
-	Log    *slog.Logger
-	Trace  trace.Tracer
+	// Log receives the plugins' records (through t.Log by default).
+	Log *slog.Logger
+	// Trace is the tracer plugins get (a no-op one by default).
+	Trace trace.Tracer
+	// Client is the upstream HTTP client (http.DefaultClient by default).
 	Client *http.Client
-	Pool   plugin.AccountPool
-	Tok    plugin.Tokenizer
-	Set    plugin.Settings
+	// Pool is the account pool (one test account by default).
+	Pool plugin.AccountPool
+	// Tok counts tokens (an estimate of runes/4 by default).
+	Tok plugin.Tokenizer
+	// Set holds the deployment settings (key sk-test and two models by default).
+	Set plugin.Settings
 }
 
 var _ plugin.Host = (*Host)(nil)

@@ -38,6 +38,9 @@ type Bootstrap struct {
 
 	// Source is the path the configuration was loaded from (for reloads).
 	Source string `json:"-"`
+	// Overlay, when set, is applied again to every reloaded configuration: settings the process
+	// decided at start-up (demo mode's simulator, account and key) survive a reload.
+	Overlay func(*Bootstrap) `json:"-"`
 }
 
 // Discovery configures model discovery.

@@ -24,6 +24,8 @@ type Gateway struct {
 	prop   propagation.TextMapPropagator
 	opts   biz.Options
 
+	overlay func(*conf.Bootstrap) // re-applied to reloaded configurations (demo mode)
+
 	mu      sync.Mutex // serialises reloads
 	current atomic.Pointer[generation]
 }
@@ -58,11 +60,12 @@ func (gen *generation) retire() {
 // NewGateway compiles the configured routes.
 func NewGateway(bc *conf.Bootstrap, host *biz.Host, d *data.Data, tp trace.TracerProvider, logger *slog.Logger) (*Gateway, func(), error) {
 	g := &Gateway{
-		host:   host,
-		logger: logger,
-		tracer: tp.Tracer(biz.TracerName),
-		prop:   propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-		opts:   biz.Options{MaxBodyBytes: bc.Server.MaxBodyBytes, Logger: logger, Usage: d.Usage},
+		host:    host,
+		logger:  logger,
+		tracer:  tp.Tracer(biz.TracerName),
+		prop:    propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		opts:    biz.Options{MaxBodyBytes: bc.Server.MaxBodyBytes, Logger: logger, Usage: d.Usage},
+		overlay: bc.Overlay,
 	}
 	rt, err := biz.Compile(bc.Routes, host, g.opts)
 	if err != nil {
@@ -87,6 +90,9 @@ func NewGateway(bc *conf.Bootstrap, host *biz.Host, d *data.Data, tp trace.Trace
 func (g *Gateway) Reload(bc *conf.Bootstrap) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.overlay != nil {
+		g.overlay(bc)
+	}
 	prev := g.host.Settings()
 	g.host.Update(bc)
 	rt, err := biz.Compile(bc.Routes, g.host, g.opts)

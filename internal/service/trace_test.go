@@ -184,3 +184,25 @@ func TestReload(t *testing.T) {
 		t.Fatalf("after reload without the chat route: status %d, want 404", status)
 	}
 }
+
+// TestReloadKeepsOverlay checks that settings the process decided at start-up (demo mode's
+// key and upstream) are applied again to a reloaded configuration.
+func TestReloadKeepsOverlay(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	srv, gw, bc := newGateway(t, exp)
+	gw.overlay = func(b *conf.Bootstrap) {
+		b.Auth.APIKeys = []string{testKey}
+		b.Upstream.BaseURL = bc.Upstream.BaseURL
+	}
+	fresh, err := conf.Load("../../configs", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fresh load has no API key and the public upstream; the overlay restores both.
+	if err := gw.Reload(fresh); err != nil {
+		t.Fatalf("reload without the overlay's key: %v", err)
+	}
+	if status, body := chat(t, srv.URL, `{"model":"mimo-v2.5","messages":[{"role":"user","content":"hi"}]}`); status != 200 {
+		t.Fatalf("after reload: %d %s", status, body)
+	}
+}

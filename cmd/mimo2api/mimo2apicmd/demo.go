@@ -36,13 +36,21 @@ func startDemo(bc *conf.Bootstrap, logger *slog.Logger) (stop func(), err error)
 			logger.Error("demo upstream stopped", "error", err)
 		}
 	}()
-	bc.Upstream.Demo = true
-	bc.Upstream.BaseURL = "http://" + ln.Addr().String()
-	bc.Accounts = []conf.Account{demoAccount}
+	base := "http://" + ln.Addr().String()
+	demoKey := len(bc.Auth.APIKeys) == 0
+	apply := func(b *conf.Bootstrap) {
+		b.Upstream.Demo = true
+		b.Upstream.BaseURL = base
+		b.Accounts = []conf.Account{demoAccount}
+		if len(b.Auth.APIKeys) == 0 {
+			// A well-known key for the demo only; configured keys are never logged.
+			b.Auth.APIKeys = []string{DemoAPIKey}
+		}
+	}
+	apply(bc)
+	bc.Overlay = apply // a reload keeps serving from the simulator
 	attrs := []any{"demo_upstream", bc.Upstream.BaseURL}
-	if len(bc.Auth.APIKeys) == 0 {
-		// A well-known key for the demo only; configured keys are never logged.
-		bc.Auth.APIKeys = []string{DemoAPIKey}
+	if demoKey {
 		attrs = append(attrs, "api_key", DemoAPIKey)
 	}
 	logger.Warn("DEMO MODE: the upstream is the built-in MiMo simulator with canned answers, not Xiaomi MiMo", attrs...)

@@ -114,10 +114,7 @@ func (g *Gateway) Reload(bc *conf.Bootstrap) error {
 
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/healthz", "/readyz":
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status":"ok"}`))
+	if g.serveHealth(w, r) {
 		return
 	}
 	ctx := g.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))

@@ -18,6 +18,7 @@ import (
 	"github.com/mimo2api/mimo2api/internal/data"
 	"github.com/mimo2api/mimo2api/internal/sim"
 	_ "github.com/mimo2api/mimo2api/plugins/all"
+	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
 
 const (
@@ -204,5 +205,27 @@ func TestReloadKeepsOverlay(t *testing.T) {
 	}
 	if status, body := chat(t, srv.URL, `{"model":"mimo-v2.5","messages":[{"role":"user","content":"hi"}]}`); status != 200 {
 		t.Fatalf("after reload: %d %s", status, body)
+	}
+}
+
+// TestHealth checks /healthz and that /readyz fails once no account can take requests.
+func TestHealth(t *testing.T) {
+	srv, gw, _ := newGateway(t, tracetest.NewInMemoryExporter())
+	get := func(path string) int {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if get("/healthz") != 200 || get("/readyz") != 200 {
+		t.Fatal("a fresh gateway is not healthy and ready")
+	}
+	for _, a := range gw.host.Accounts().Accounts() {
+		a.SetState(plugin.AccountInvalid)
+	}
+	if get("/healthz") != 200 || get("/readyz") != 503 {
+		t.Fatal("with every account invalid the gateway must stay healthy but not ready")
 	}
 }

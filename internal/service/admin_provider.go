@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/mimo2api/mimo2api/internal/account"
 	"github.com/mimo2api/mimo2api/internal/conf"
@@ -20,7 +21,9 @@ func ProvideAdmin(bc *conf.Bootstrap, d *data.Data, gw *Gateway, logger *slog.Lo
 		Prober:  &mimo.Client{BaseURL: bc.Upstream.BaseURL, HTTP: d.HTTP},
 		Catalog: d.Catalog,
 		Usage:   d.Usage,
-		Logger:  logger.With("component", "admin"),
+		// session.continuity's conversations, from the database once it exists.
+		Sessions: &StoreConversations{Path: filepath.Join(bc.Data.Dir, data.StoreFile), Open: d.Store},
+		Logger:   logger.With("component", "admin"),
 		Reload: func(context.Context) error {
 			nbc, err := conf.Load(bc.Source, os.Getenv)
 			if err != nil {

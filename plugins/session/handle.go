@@ -31,6 +31,7 @@ type turn struct {
 	full     string // hash of the whole history: the next turn's prefix
 	system   string // hash of the system messages
 	query    string // the query this stage set, or "" when upstream.mimo flattens everything
+	model    string // the upstream model
 }
 
 // Handle continues the request's upstream conversation when it can, runs the rest of the chain
@@ -64,11 +65,15 @@ func (c *Continuity) Handle(ctx context.Context, ex *plugin.Exchange, next plugi
 		unlock = u
 		st, ok, err := c.store.Get(ctx, t.key)
 		if err != nil {
-			unlock()
-			return err
+			if ctx.Err() != nil {
+				unlock()
+				return ctx.Err()
+			}
+			// Start over with the full history rather than fail the request.
+			c.log.Warn("reading the session failed", "error", err.Error())
 		}
-		t.prev, t.found = st, ok
-		if ok && c.continues(ex, t, want, prefix) {
+		t.prev, t.found = st, ok && err == nil
+		if t.found && c.continues(ex, t, want, prefix) {
 			t.mode, t.used = modeContinue, true
 			if c.RotateTokens > 0 && st.PromptTokens >= c.RotateTokens {
 				t.mode = modeRotate
@@ -86,6 +91,7 @@ func (c *Continuity) Handle(ctx context.Context, ex *plugin.Exchange, next plugi
 		return err
 	}
 	conv, _ := upstream.ConversationID.Get(ex)
+	t.model = r.TargetModel()
 	ex.Response.Events = c.record(ex.Response.Events, t, ex.Account, conv, unlock)
 	return nil
 }
@@ -175,6 +181,7 @@ func (c *Continuity) save(t *turn, account, conv, answer string, usage *plugin.U
 		Prefix:         t.full,
 		Answer:         answer,
 		System:         t.system,
+		Model:          t.model,
 		Created:        now,
 		LastUsed:       now,
 	}
@@ -182,7 +189,9 @@ func (c *Continuity) save(t *turn, account, conv, answer string, usage *plugin.U
 	if same {
 		st.Created = t.prev.Created
 		st.PromptTokens = t.prev.PromptTokens
+		st.Turns = t.prev.Turns
 	}
+	st.Turns++
 	if usage != nil && usage.PromptTokens > 0 {
 		st.PromptTokens = max(st.PromptTokens, usage.PromptTokens)
 	} else {

@@ -60,8 +60,15 @@
 // first). With delete_expired the forgotten, replaced and rotated-away upstream conversations
 // are deleted upstream in the background.
 //
-// State lives in memory (a [Store]); it is per chain entry and does not survive a restart or a
-// configuration reload.
+// # Storage
+//
+// When the host offers the gateway's database (internal/data/store.Host), states live there
+// ([SQLStore]; the database is opened, and created, at first use), so conversations
+// survive restarts and configuration reloads and the admin API lists them. Every
+// session.continuity entry of the host shares that table; ttl and max_per_account apply to the
+// entry that records a turn. With persist: false, or a host without a database, states live in
+// memory ([MemoryStore]), per chain entry, and are lost on restart and reload. A failing store
+// never fails a request: the turn starts a new upstream conversation with the full history.
 package session
 
 import (
@@ -72,6 +79,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mimo2api/mimo2api/internal/data/store"
 	"github.com/mimo2api/mimo2api/internal/mimo"
 	"github.com/mimo2api/mimo2api/plugins/plugin"
 )
@@ -118,6 +126,9 @@ type Continuity struct {
 	DeleteExpired bool `json:"delete_expired,omitempty"`
 	// BaseURL is the upstream for deletions; it defaults to the host's upstream URL.
 	BaseURL string `json:"base_url,omitempty"`
+	// Persist keeps the states in the host's database, across restarts and reloads (default
+	// true); false keeps them in memory, per chain entry.
+	Persist *bool `json:"persist,omitempty"`
 
 	store  Store
 	locks  locks
@@ -164,7 +175,11 @@ func (c *Continuity) Provision(h plugin.Host) error {
 	if c.BaseURL == "" {
 		c.BaseURL = h.Settings().UpstreamURL
 	}
-	c.store = NewMemoryStore()
+	if sh, ok := h.(store.Host); ok && (c.Persist == nil || *c.Persist) {
+		c.store = NewSQLStore(sh) // opened at first use: validating a configuration creates no file
+	} else {
+		c.store = NewMemoryStore()
+	}
 	c.pool = h.Accounts()
 	c.tok = h.Tokenizer()
 	c.log = h.Logger(ID)

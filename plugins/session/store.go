@@ -27,15 +27,18 @@ type State struct {
 	// PromptTokens is the largest prompt size the upstream reported for the conversation (the
 	// upstream counts the whole conversation, so reports are not added up).
 	PromptTokens int
+	// Model is the upstream model of the last turn.
+	Model string
+	// Turns counts the completed turns of the upstream conversation.
+	Turns int
 	// Created and LastUsed are when the conversation started and was last continued.
 	Created, LastUsed time.Time
 }
 
 // Store keeps conversation states by key. Keys are opaque strings (hashes of a client's
 // credential and either its session id or its history); implementations must be safe for
-// concurrent use. The in-memory store is the default; a database-backed one (one row per key
-// with the State fields as columns and an index on account and last use) keeps sessions across
-// restarts.
+// concurrent use. [MemoryStore] keeps them per chain entry; [SQLStore] keeps them in the host's
+// database, across restarts and configuration reloads.
 type Store interface {
 	// Get returns the state stored under key.
 	Get(ctx context.Context, key string) (State, bool, error)

@@ -47,6 +47,7 @@ type MiMo struct {
 	UserAgent string `json:"user_agent,omitempty"`
 
 	client mimo.Client
+	tok    plugin.Tokenizer // estimates usage the upstream did not report
 }
 
 var (
@@ -62,6 +63,7 @@ func (*MiMo) PluginInfo() plugin.Info {
 
 // Provision fills defaults and takes the host's HTTP client.
 func (m *MiMo) Provision(h plugin.Host) error {
+	m.tok = h.Tokenizer()
 	if m.BaseURL == "" {
 		m.BaseURL = h.Settings().UpstreamURL
 	}
@@ -145,6 +147,6 @@ func (m *MiMo) Call(ctx context.Context, ex *plugin.Exchange) error {
 	if err != nil {
 		return err
 	}
-	ex.Response.Events = mimo.TooLong(events)
+	ex.Response.Events = estimateUsage(mimo.TooLong(events), m.tok, query)
 	return nil
 }

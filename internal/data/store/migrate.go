@@ -72,6 +72,25 @@ CREATE INDEX batch_requests_batch ON batch_requests(batch_id);
 CREATE INDEX batch_requests_open ON batch_requests(seq) WHERE state IN ('pending', 'running');
 CREATE INDEX batch_requests_batch_open ON batch_requests(batch_id) WHERE state IN ('pending', 'running');
 `,
+	// 2: session.continuity conversation states.
+	`
+CREATE TABLE sessions (
+	key             TEXT PRIMARY KEY,
+	account         TEXT NOT NULL,
+	conversation_id TEXT NOT NULL,
+	model           TEXT NOT NULL,
+	seen            INTEGER NOT NULL,
+	prefix          TEXT NOT NULL,
+	answer          TEXT NOT NULL,
+	system          TEXT NOT NULL,
+	prompt_tokens   INTEGER NOT NULL,
+	turns           INTEGER NOT NULL,
+	created_at      INTEGER NOT NULL,
+	last_used       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_used ON sessions(last_used);
+CREATE INDEX sessions_account_used ON sessions(account, last_used);
+`,
 }
 
 // migrate applies the missing migrations, each in its own transaction that re-reads the

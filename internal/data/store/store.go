@@ -1,6 +1,6 @@
 // Package store is the gateway's persistent state: completed Anthropic messages, stored OpenAI
-// Responses objects with their input items, and Anthropic message batches with a crash-safe work
-// queue of their requests.
+// Responses objects with their input items, Anthropic message batches with a crash-safe work
+// queue of their requests, and the upstream conversations session.continuity continues.
 //
 // [Store] is the interface the rest of the gateway depends on; [SQLite] is the default
 // implementation, one embedded database file under the data directory.
@@ -79,6 +79,22 @@ type Store interface {
 	// Results yields the finished requests of a batch in creation order (without Params).
 	// Requests canceled or expired by the store have a nil Result.
 	Results(ctx context.Context, batchID string) iter.Seq2[BatchRequest, error]
+
+	// GetSession returns the conversation state stored under key; ok is false when there is
+	// none.
+	GetSession(ctx context.Context, key string) (s Session, ok bool, err error)
+	// PutSession stores (or replaces) s under key. When from is neither empty nor key, the
+	// state under from is removed in the same transaction.
+	PutSession(ctx context.Context, from, key string, s Session) error
+	// DeleteSession removes the state under key; a missing key is not an error.
+	DeleteSession(ctx context.Context, key string) error
+	// EvictSessions removes the states last used before cutoff and, for each account, all but
+	// its maxPerAccount most recently used states (0 means no per-account bound), and returns
+	// the removed states.
+	EvictSessions(ctx context.Context, cutoff time.Time, maxPerAccount int) ([]Session, error)
+	// ListSessions returns up to limit states, most recently used first; limit 0 means
+	// DefaultLimit, and it is capped at MaxLimit.
+	ListSessions(ctx context.Context, limit int) ([]Session, error)
 
 	// Prune deletes messages and responses created before the cutoff and returns how many.
 	Prune(ctx context.Context, before time.Time) (int, error)

@@ -19,6 +19,7 @@ import (
 // Chain is one compiled route.
 type Chain struct {
 	usage    UsageRecorder
+	metrics  Metrics
 	name     string
 	paths    []string
 	timeouts conf.Timeouts
@@ -75,10 +76,12 @@ func (c *Chain) callTerminal(ctx context.Context, ex *plugin.Exchange) error {
 	if err := c.terminal.terminal.Call(tctx, ex); err != nil {
 		err = st.timeoutErr(ctx, err)
 		endSpan(span, err)
+		c.attempt(ctx, ex, err)
 		return err
 	}
 	if ex.Response.Events == nil {
 		endSpan(span, nil)
+		c.attempt(ctx, ex, nil)
 		return nil
 	}
 	s := spanStream(ex.Response.Events, span)
@@ -88,9 +91,12 @@ func (c *Chain) callTerminal(ctx context.Context, ex *plugin.Exchange) error {
 	}
 	rest, err := peek(s)
 	if err != nil {
-		return st.timeoutErr(ctx, err)
+		err = st.timeoutErr(ctx, err)
+		c.attempt(ctx, ex, err)
+		return err
 	}
 	st.firstEvent()
+	c.attempt(ctx, ex, nil)
 	ex.Response.Events = rest
 	return nil
 }
@@ -113,6 +119,9 @@ func (c *Chain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer st.stopTimers()
 	rw := &trackingWriter{ResponseWriter: w}
+	if c.metrics != nil {
+		defer c.measure(r, rw, start) // deferred first, so it runs after recoverPanic
+	}
 	defer c.recoverPanic(rw, ex)
 
 	body, err := readBody(w, r, c.maxBody)
@@ -210,19 +219,26 @@ func endSpan(span trace.Span, err error) {
 	span.End()
 }
 
-// trackingWriter remembers whether the response was committed.
+// trackingWriter remembers whether the response was committed, and its status.
 type trackingWriter struct {
 	http.ResponseWriter
-	wrote bool
+	wrote  bool
+	status int // the first final (non-1xx) status written
 }
 
 func (w *trackingWriter) WriteHeader(code int) {
 	w.wrote = true
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *trackingWriter) Write(b []byte) (int, error) {
 	w.wrote = true
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
 	return w.ResponseWriter.Write(b)
 }
 
@@ -247,6 +263,13 @@ func (c *Chain) account(ctx context.Context, ex *plugin.Exchange, st *reqState) 
 	if c.usage != nil {
 		c.usage.Record(model, acct, st.usage)
 	}
+	if c.metrics != nil {
+		g := Generation{Model: model, UpstreamModel: ex.Request.TargetModel(), Usage: st.usage}
+		if !st.firstTokenAt.IsZero() {
+			g.FirstToken = st.firstTokenAt.Sub(ex.Start)
+		}
+		c.metrics.Generation(ctx, g)
+	}
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
 		return
@@ -265,4 +288,51 @@ func (c *Chain) account(ctx context.Context, ex *plugin.Exchange, st *reqState) 
 			attribute.Bool("gateway.usage.estimated", u.Estimated))
 	}
 	span.SetAttributes(attrs...)
+}
+
+// Metrics receives the runtime's measurements. Implementations must be safe for concurrent use
+// and cheap: every request calls them.
+type Metrics interface {
+	// Request records one request served by a route: route is the route's path pattern (such
+	// as "/v1/messages/{id}"), never the raw path; status is the final status written, or 499
+	// when the client went away before any; d runs from arrival to the end of the response.
+	Request(ctx context.Context, route, method string, status int, d time.Duration)
+	// Attempt records one call of a route's terminal on an upstream account, up to its first
+	// event: err is nil when the attempt succeeded and the error a selector saw otherwise.
+	Attempt(ctx context.Context, account string, err error)
+	// Generation records what an event-stream response reported.
+	Generation(ctx context.Context, g Generation)
+}
+
+// Generation is what an event-stream response reported, for [Metrics].
+type Generation struct {
+	// Model is the model the client asked for.
+	Model string
+	// UpstreamModel is the upstream model id that served it.
+	UpstreamModel string
+	// Usage is the token usage, or nil when the stream reported none.
+	Usage *plugin.Usage
+	// FirstToken is the time from the request's arrival to its first text, reasoning or
+	// tool-call event; 0 when there was none.
+	FirstToken time.Duration
+}
+
+// measure records the request's duration and final status.
+func (c *Chain) measure(r *http.Request, w *trackingWriter, start time.Time) {
+	route := r.Pattern // set by the runtime's ServeMux: the route's path, with its wildcards
+	if route == "" && len(c.paths) > 0 {
+		route = c.paths[0]
+	}
+	status := w.status
+	if status == 0 {
+		status = 499 // nothing was written: the client went away first
+	}
+	c.metrics.Request(r.Context(), route, r.Method, status, time.Since(start))
+}
+
+// attempt records one terminal call made on an upstream account.
+func (c *Chain) attempt(ctx context.Context, ex *plugin.Exchange, err error) {
+	if c.metrics != nil && ex.Account != nil {
+		c.metrics.Attempt(ctx, ex.Account.ID, err)
+	}
 }

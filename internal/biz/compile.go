@@ -48,6 +48,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Usage, when set, counts the usage of every request that produced a response stream.
 	Usage UsageRecorder
+	// Metrics, when set, records request durations, upstream attempts, token usage and time
+	// to first token.
+	Metrics Metrics
 }
 
 // Compile provisions every plugin of every route and links the chains. On error every plugin
@@ -121,7 +124,7 @@ func register(mux *http.ServeMux, path string, pr *pathRoutes) (err error) {
 }
 
 func compileChain(rt *Runtime, r conf.Route, h plugin.Host, opts Options) (*Chain, error) {
-	c := &Chain{usage: opts.Usage, name: r.Name, timeouts: r.Timeouts, maxBody: opts.MaxBodyBytes, logger: opts.Logger, tracer: h.Tracer()}
+	c := &Chain{usage: opts.Usage, metrics: opts.Metrics, name: r.Name, timeouts: r.Timeouts, maxBody: opts.MaxBodyBytes, logger: opts.Logger, tracer: h.Tracer()}
 	var (
 		stages   []stageEntry
 		terminal = -1

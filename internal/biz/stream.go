@@ -26,9 +26,10 @@ type reqState struct {
 	consumed  bool
 
 	// What the response stream reported, for usage accounting and span attributes.
-	usage      *plugin.Usage
-	finish     plugin.FinishReason
-	firstToken bool
+	usage        *plugin.Usage
+	finish       plugin.FinishReason
+	firstToken   bool
+	firstTokenAt time.Time
 }
 
 type stateKeyT struct{ k *plugin.Key[*reqState] }
@@ -90,7 +91,7 @@ func (st *reqState) guard(ctx context.Context, s plugin.Stream, idle time.Durati
 			switch ev.Kind {
 			case plugin.EventText, plugin.EventReasoning, plugin.EventToolCall:
 				if !st.firstToken {
-					st.firstToken = true
+					st.firstToken, st.firstTokenAt = true, time.Now()
 					span.AddEvent("gen_ai.first_token")
 				}
 			case plugin.EventUsage:

@@ -24,7 +24,7 @@ type Bootstrap struct {
 	Pool Pool `json:"pool"`
 	// Data configures local state.
 	Data Data `json:"data"`
-	// Telemetry configures tracing.
+	// Telemetry configures tracing and metrics.
 	Telemetry Telemetry `json:"telemetry"`
 	// Models, when not empty, is the static list of model ids served (the first is the
 	// default) and turns upstream discovery off.
@@ -126,7 +126,7 @@ type Data struct {
 	Dir string `json:"dir"`
 }
 
-// Telemetry configures tracing.
+// Telemetry configures tracing and metrics.
 type Telemetry struct {
 	// Exporter is "none" (default), "stdout" or "otlp" (OTLP over HTTP).
 	Exporter string `json:"exporter"`
@@ -138,6 +138,21 @@ type Telemetry struct {
 	ServiceName string `json:"service_name"`
 	// SampleRatio is the fraction of traces sampled (default 1).
 	SampleRatio *float64 `json:"sample_ratio"`
+	// Metrics configures the metrics exporter.
+	Metrics Metrics `json:"metrics"`
+}
+
+// Metrics configures the process's metrics.
+type Metrics struct {
+	// Exporter is "prometheus" (default: a scrape endpoint on the server's listener at Path),
+	// "otlp" (OTLP over HTTP, pushed every minute to the Telemetry endpoint) or "none".
+	Exporter string `json:"exporter"`
+	// Path is the URL path of the Prometheus scrape endpoint (default "/metrics"). It is
+	// served before the routes, so a route on the same path is shadowed.
+	Path string `json:"path"`
+	// Key, when set, is the bearer key the scrape endpoint requires ("Authorization: Bearer
+	// <key>"). Without it the endpoint is open to whoever reaches server.addr.
+	Key string `json:"key"`
 }
 
 // Route is one HTTP route and its chain.

@@ -35,6 +35,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	bc.Auth.APIKeys = []string{apiKey}
 	bc.Accounts = []conf.Account{a}
 	bc.Pool.MaxInFlight = 64
+	bc.Data.Dir = b.TempDir()
 	gw, err := mimo2apicmd.Start(bc, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)

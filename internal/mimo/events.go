@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/tidwall/gjson"
 
@@ -24,10 +25,20 @@ const maxDrainEvents = 16
 func Events(body io.ReadCloser) plugin.Stream {
 	return func(yield func(plugin.Event, error) bool) {
 		defer body.Close()
-		d := decoder{dec: sse.NewDecoder(body), yield: yield}
+		dec := decoders.Get().(*sse.Decoder)
+		dec.Reset(body)
+		defer func() {
+			dec.Reset(nil)
+			decoders.Put(dec)
+		}()
+		d := decoder{dec: dec, yield: yield}
 		d.run()
 	}
 }
+
+// decoders reuses SSE decoders and their read buffers across upstream streams. Nothing a
+// decoder returned outlives its stream: event text is copied out as it is parsed.
+var decoders = sync.Pool{New: func() any { return sse.NewDecoder(nil) }}
 
 // decoder is the state of one upstream stream.
 type decoder struct {

@@ -8,6 +8,7 @@ import (
 	adminv1 "github.com/mimo2api/mimo2api/api/admin/v1"
 	"github.com/mimo2api/mimo2api/internal/conf"
 	"github.com/mimo2api/mimo2api/internal/service"
+	"github.com/mimo2api/mimo2api/internal/telemetry"
 )
 
 // ProviderSet provides the servers.
@@ -17,9 +18,11 @@ var ProviderSet = wire.NewSet(NewHTTPServer)
 // request after one second, which kills streams (kratos issues #3775, #3841). Timeouts are
 // enforced per route instead.
 //
-// The admin API (under /admin/api/, behind its own bearer key) is registered before the
-// gateway's catch-all route; without an admin key it is not served at all.
-func NewHTTPServer(bc *conf.Bootstrap, gw *service.Gateway, admin *service.Admin) *http.Server {
+// The admin API (under /admin/api/, behind its own bearer key) and the Prometheus scrape
+// endpoint (telemetry.metrics.path, behind telemetry.metrics.key when set) are registered
+// before the gateway's catch-all route; without an admin key the admin API is not served at
+// all, and without the Prometheus exporter there is no scrape endpoint. m may be nil.
+func NewHTTPServer(bc *conf.Bootstrap, gw *service.Gateway, admin *service.Admin, m *telemetry.Metrics) *http.Server {
 	srv := http.NewServer(
 		http.Address(bc.Server.Addr),
 		http.Timeout(0),
@@ -27,6 +30,9 @@ func NewHTTPServer(bc *conf.Bootstrap, gw *service.Gateway, admin *service.Admin
 	)
 	if bc.Admin.Key != "" {
 		adminv1.RegisterAdminHTTPServer(srv, admin)
+	}
+	if path, h := m.Endpoint(); h != nil {
+		srv.Handle(path, h)
 	}
 	srv.HandlePrefix("/", gw)
 	return srv

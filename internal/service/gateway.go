@@ -57,14 +57,20 @@ func (gen *generation) retire() {
 	}
 }
 
-// NewGateway compiles the configured routes.
+// NewGateway compiles the configured routes, without metrics.
 func NewGateway(bc *conf.Bootstrap, host *biz.Host, d *data.Data, tp trace.TracerProvider, logger *slog.Logger) (*Gateway, func(), error) {
+	return ProvideGateway(bc, host, d, tp, nil, logger)
+}
+
+// ProvideGateway compiles the configured routes; m, when not nil, receives the runtime's
+// measurements, on this configuration and every reloaded one.
+func ProvideGateway(bc *conf.Bootstrap, host *biz.Host, d *data.Data, tp trace.TracerProvider, m biz.Metrics, logger *slog.Logger) (*Gateway, func(), error) {
 	g := &Gateway{
 		host:    host,
 		logger:  logger,
 		tracer:  tp.Tracer(biz.TracerName),
 		prop:    propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-		opts:    biz.Options{MaxBodyBytes: bc.Server.MaxBodyBytes, Logger: logger, Usage: d.Usage},
+		opts:    biz.Options{MaxBodyBytes: bc.Server.MaxBodyBytes, Logger: logger, Usage: d.Usage, Metrics: m},
 		overlay: bc.Overlay,
 	}
 	rt, err := biz.Compile(bc.Routes, host, g.opts)

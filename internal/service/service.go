@@ -5,4 +5,4 @@ package service
 import "github.com/google/wire"
 
 // ProviderSet provides the gateway.
-var ProviderSet = wire.NewSet(NewGateway, ProvideAdmin)
+var ProviderSet = wire.NewSet(ProvideGateway, ProvideAdmin)

@@ -1,4 +1,5 @@
-// Package telemetry builds the process's one OpenTelemetry TracerProvider from configuration.
+// Package telemetry builds the process's OpenTelemetry TracerProvider and MeterProvider from
+// configuration, and the gateway's metric instruments.
 package telemetry
 
 import (
@@ -57,10 +58,6 @@ func NewTracerProvider(bc *conf.Bootstrap) (trace.TracerProvider, func(), error)
 	default:
 		return nil, nil, fmt.Errorf("telemetry.exporter %q: want none, stdout or otlp", t.Exporter)
 	}
-	name := t.ServiceName
-	if name == "" {
-		name = "mimo2api"
-	}
 	ratio := 1.0
 	if t.SampleRatio != nil {
 		ratio = *t.SampleRatio
@@ -68,7 +65,7 @@ func NewTracerProvider(bc *conf.Bootstrap) (trace.TracerProvider, func(), error)
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
-		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", name))),
+		sdktrace.WithResource(newResource(t)),
 	)
 	cleanup := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -78,5 +75,14 @@ func NewTracerProvider(bc *conf.Bootstrap) (trace.TracerProvider, func(), error)
 	return tp, cleanup, nil
 }
 
-// ProviderSet provides the tracer provider.
-var ProviderSet = wire.NewSet(NewTracerProvider)
+// newResource describes the process to the exporters: its service.name.
+func newResource(t conf.Telemetry) *resource.Resource {
+	name := t.ServiceName
+	if name == "" {
+		name = "mimo2api"
+	}
+	return resource.NewSchemaless(attribute.String("service.name", name))
+}
+
+// ProviderSet provides the tracer provider and the metrics.
+var ProviderSet = wire.NewSet(NewTracerProvider, ProvideMetrics, RuntimeMetrics)

@@ -176,7 +176,9 @@ func (c *Continuity) Provision(h plugin.Host) error {
 		c.BaseURL = h.Settings().UpstreamURL
 	}
 	if sh, ok := h.(store.Host); ok && (c.Persist == nil || *c.Persist) {
-		c.store = NewSQLStore(sh) // opened at first use: validating a configuration creates no file
+		// Opened at first use (validating a configuration creates no file); turns are recorded
+		// in memory and written behind, off the request's path.
+		c.store = newWriteBehind(NewSQLStore(sh), h.Logger(ID))
 	} else {
 		c.store = NewMemoryStore()
 	}
@@ -204,12 +206,15 @@ func (c *Continuity) Validate() error {
 	return nil
 }
 
-// Cleanup stops background deletions and waits for them.
+// Cleanup stops background deletions and waits for them, and writes queued session states.
 func (c *Continuity) Cleanup() error {
 	if c.stop != nil {
 		c.stop()
 	}
 	c.wg.Wait()
+	if wb, ok := c.store.(*writeBehind); ok {
+		wb.Close()
+	}
 	return nil
 }
 

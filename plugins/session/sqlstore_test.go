@@ -92,13 +92,14 @@ func TestStoreChoice(t *testing.T) {
 				h = newDBHost(t, path)
 			}
 			c := plugintest.Load[*Continuity](t, h, ID, tt.with)
-			if _, ok := c.store.(*SQLStore); ok != tt.sql {
+			if _, ok := sqlOf(t, c); ok != tt.sql {
 				t.Errorf("store %T, want SQL %v", c.store, tt.sql)
 			}
 			if exists(path) {
 				t.Fatal("loading the plugin created the database")
 			}
 			run(t, c, &fake{answer: "ok"}, "", user("hi"))
+			sqlOf(t, c) // waits for the writes behind
 			if exists(path) != tt.sql {
 				t.Errorf("database exists %v after a turn, want %v", exists(path), tt.sql)
 			}
@@ -164,7 +165,8 @@ func TestSQLStoreConversation(t *testing.T) {
 		t.Fatalf("explicit id turn 2 = %+v", e2)
 	}
 	// The tool conversation is stored once, under its latest history, with its turns counted.
-	db, _ := c.store.(*SQLStore).host.Store()
+	sq, _ := sqlOf(t, c)
+	db, _ := sq.host.Store()
 	all, err := db.ListSessions(t.Context(), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +200,7 @@ func TestSQLStoreSurvivesReloadAndRestart(t *testing.T) {
 	if !c2.continued || c2.conv != c1.conv || c2.query != "user: b" {
 		t.Fatalf("after reload = %+v, want %s continued", c2, c1.conv)
 	}
+	sqlOf(t, reloaded) // a stopping gateway cleans its plugins up (writing what is queued) before it closes the store
 	h.close()
 
 	restarted := plugintest.Load[*Continuity](t, newDBHost(t, path), ID, ``)
@@ -254,4 +257,18 @@ func TestStoreFailureStartsOver(t *testing.T) {
 	if c.locks.size() != 0 {
 		t.Errorf("%d locks left", c.locks.size())
 	}
+}
+
+// sqlOf returns the database store behind c, after the writes queued so far are done.
+func sqlOf(t *testing.T, c *Continuity) (*SQLStore, bool) {
+	t.Helper()
+	switch s := c.store.(type) {
+	case *SQLStore:
+		return s, true
+	case *writeBehind:
+		s.flush()
+		sq, ok := s.disk.(*SQLStore)
+		return sq, ok
+	}
+	return nil, false
 }

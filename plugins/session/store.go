@@ -101,17 +101,22 @@ func (s *MemoryStore) Len() int {
 // Evict implements Store. It scans every state; the store holds at most maxPerAccount states
 // per account between sweeps, so the scan stays short.
 func (s *MemoryStore) Evict(_ context.Context, cutoff time.Time, maxPerAccount int) ([]State, error) {
+	_, gone := s.evict(cutoff, maxPerAccount)
+	return gone, nil
+}
+
+// evict removes what Evict removes and returns the keys too.
+func (s *MemoryStore) evict(cutoff time.Time, maxPerAccount int) (keys []string, gone []State) {
 	type item struct {
 		key  string
 		used time.Time
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var gone []State
 	perAccount := make(map[string][]item)
 	for k, st := range s.m {
 		if st.LastUsed.Before(cutoff) {
-			gone = append(gone, st)
+			keys, gone = append(keys, k), append(gone, st)
 			delete(s.m, k)
 			continue
 		}
@@ -125,9 +130,9 @@ func (s *MemoryStore) Evict(_ context.Context, cutoff time.Time, maxPerAccount i
 		}
 		slices.SortFunc(items, func(a, b item) int { return b.used.Compare(a.used) })
 		for _, it := range items[maxPerAccount:] {
-			gone = append(gone, s.m[it.key])
+			keys, gone = append(keys, it.key), append(gone, s.m[it.key])
 			delete(s.m, it.key)
 		}
 	}
-	return gone, nil
+	return keys, gone
 }

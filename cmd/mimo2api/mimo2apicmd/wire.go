@@ -17,7 +17,7 @@ import (
 	"github.com/mimo2api/mimo2api/internal/telemetry"
 )
 
-// wireApp assembles the application skeleton: config → tracer provider → data → core → service → server.
+// wireApp assembles the application skeleton: config → tracer provider → data → core → metrics → service → server.
 func wireApp(*conf.Bootstrap, *slog.Logger) (*App, func(), error) {
 	panic(wire.Build(telemetry.ProviderSet, data.ProviderSet, biz.ProviderSet, service.ProviderSet, server.ProviderSet, newApp))
 }

@@ -18,7 +18,7 @@ import (
 
 // Injectors from wire.go:
 
-// wireApp assembles the application skeleton: config → tracer provider → data → core → service → server.
+// wireApp assembles the application skeleton: config → tracer provider → data → core → metrics → service → server.
 func wireApp(bootstrap *conf.Bootstrap, logger *slog.Logger) (*App, func(), error) {
 	dataData, cleanup, err := data.NewData(bootstrap)
 	if err != nil {
@@ -30,22 +30,32 @@ func wireApp(bootstrap *conf.Bootstrap, logger *slog.Logger) (*App, func(), erro
 		return nil, nil, err
 	}
 	host := biz.NewHost(bootstrap, dataData, tracerProvider, logger)
-	gateway, cleanup3, err := service.NewGateway(bootstrap, host, dataData, tracerProvider, logger)
+	metrics, cleanup3, err := telemetry.ProvideMetrics(bootstrap, dataData)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	admin, err := service.ProvideAdmin(bootstrap, dataData, gateway, logger)
+	bizMetrics := telemetry.RuntimeMetrics(metrics)
+	gateway, cleanup4, err := service.ProvideGateway(bootstrap, host, dataData, tracerProvider, bizMetrics, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	httpServer := server.NewHTTPServer(bootstrap, gateway, admin)
+	admin, err := service.ProvideAdmin(bootstrap, dataData, gateway, logger)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	httpServer := server.NewHTTPServer(bootstrap, gateway, admin, metrics)
 	app := newApp(bootstrap, logger, httpServer, gateway)
 	return app, func() {
+		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()

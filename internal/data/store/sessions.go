@@ -50,7 +50,11 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 
 // GetSession returns the conversation state stored under key.
 func (s *SQLite) GetSession(ctx context.Context, key string) (Session, bool, error) {
-	st, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE key = ?`, key))
+	q, err := s.stmt(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE key = ?`)
+	if err != nil {
+		return Session{}, false, fmt.Errorf("store: get session: %w", err)
+	}
+	st, err := scanSession(q.QueryRowContext(ctx, key))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Session{}, false, nil

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -34,6 +35,7 @@ type SQLite struct {
 	db    *sql.DB
 	now   func() time.Time
 	write chan struct{} // a one-slot semaphore serialising writers; honours ctx
+	stmts sync.Map      // query → *sql.Stmt: statements run on every request are parsed once
 }
 
 var _ Store = (*SQLite)(nil)
@@ -84,6 +86,7 @@ func OpenSQLite(path string, opts Options) (*SQLite, error) {
 // Close closes the database.
 func (s *SQLite) Close() error {
 	// Let SQLite refresh its query planner statistics; failure is harmless.
+	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	_, _ = s.db.Exec("PRAGMA optimize")
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
@@ -99,7 +102,27 @@ func (s *SQLite) exec(ctx context.Context, query string, args ...any) (sql.Resul
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.write }()
-	return s.db.ExecContext(ctx, query, args...)
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// stmt returns the prepared statement of query, preparing it on first use.
+func (s *SQLite) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // tx runs fn in a write transaction, one at a time. fn's errors are returned as they are, so

@@ -97,3 +97,43 @@ func IsRetryable(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && e.Retryable
 }
+
+// HTTPStatus returns the error's status when it is an HTTP error status, and otherwise the
+// status its code usually carries (see DefaultStatus).
+func (e *Error) HTTPStatus() int {
+	if e.Status >= 400 && e.Status <= 599 {
+		return e.Status
+	}
+	return DefaultStatus(e.Code)
+}
+
+// DefaultStatus returns the HTTP status an error code usually carries; 500 for unknown codes.
+// Dialects whose API has no such status map it themselves (Anthropic has no 422 and uses 529
+// for overload).
+func DefaultStatus(c Code) int {
+	switch c {
+	case CodeInvalidRequest, CodeContextLength, CodeUnsupported:
+		return http.StatusBadRequest
+	case CodeAuthentication:
+		return http.StatusUnauthorized
+	case CodePermission:
+		return http.StatusForbidden
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeUnprocessable, CodeToolCallFailed:
+		return http.StatusUnprocessableEntity
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
+	case CodeUpstream, CodeUpstreamAuth, CodeUpstreamEmpty:
+		return http.StatusBadGateway
+	case CodeOverloaded, CodeNoAccount:
+		return http.StatusServiceUnavailable
+	case CodeTimeout:
+		return http.StatusGatewayTimeout
+	case CodeClientClosed:
+		return 499
+	}
+	return http.StatusInternalServerError
+}

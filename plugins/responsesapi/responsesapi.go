@@ -52,13 +52,9 @@ type base struct {
 }
 
 // provision takes the host's store.
-func (b *base) provision(h plugin.Host, id string) error {
-	sh, ok := h.(store.Host)
-	if !ok {
-		return fmt.Errorf("%s needs a host that offers the gateway's store", id)
-	}
-	b.host = sh
-	return nil
+func (b *base) provision(h plugin.Host, id string) (err error) {
+	b.host, err = store.HostOf(h, id)
+	return err
 }
 
 // open returns the store, opening it on first use.

@@ -325,30 +325,5 @@ func decodeThinking(req *plugin.Request, v gjson.Result) *plugin.Error {
 }
 
 func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
-	if !dialectkit.Present(v) {
-		return nil, nil
-	}
-	if !v.IsArray() {
-		return nil, dialectkit.BadParam("stop_sequences", "stop_sequences: must be an array of strings")
-	}
-	var (
-		stop []string
-		err  *plugin.Error
-		n    int
-	)
-	v.ForEach(func(_, s gjson.Result) bool {
-		if n++; n > maxStopSequences {
-			err = dialectkit.BadParam("stop_sequences", "stop_sequences: at most %d sequences are supported", maxStopSequences)
-			return false
-		}
-		if s.Type != gjson.String {
-			err = dialectkit.BadParam("stop_sequences", "stop_sequences: must be an array of strings")
-			return false
-		}
-		if s.Str != "" {
-			stop = append(stop, s.Str)
-		}
-		return true
-	})
-	return stop, err
+	return dialectkit.Strings(v, "stop_sequences", maxStopSequences, false)
 }

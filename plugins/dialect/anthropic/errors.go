@@ -72,28 +72,10 @@ func errorStatus(err *plugin.Error) int {
 	if err.Status >= 400 && err.Status <= 599 {
 		return err.Status
 	}
-	switch err.Code {
-	case plugin.CodeInvalidRequest, plugin.CodeContextLength, plugin.CodeUnsupported,
-		plugin.CodeUnprocessable, plugin.CodeToolCallFailed:
-		return http.StatusBadRequest
-	case plugin.CodeAuthentication:
-		return http.StatusUnauthorized
-	case plugin.CodePermission:
-		return http.StatusForbidden
-	case plugin.CodeNotFound:
-		return http.StatusNotFound
-	case plugin.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case plugin.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case plugin.CodeUpstream, plugin.CodeUpstreamAuth, plugin.CodeUpstreamEmpty:
-		return http.StatusBadGateway
-	case plugin.CodeTimeout:
-		return http.StatusGatewayTimeout
-	case plugin.CodeClientClosed:
-		return 499
+	if status := plugin.DefaultStatus(err.Code); status != http.StatusUnprocessableEntity {
+		return status
 	}
-	return http.StatusInternalServerError
+	return http.StatusBadRequest // Anthropic has no 422: an unprocessable request is invalid
 }
 
 // errorType returns Anthropic's error type for a status.

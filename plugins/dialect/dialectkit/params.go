@@ -59,3 +59,43 @@ func Number(v gjson.Result, param string, lo, hi float64) (*float64, *plugin.Err
 	f := v.Num
 	return &f, nil
 }
+
+// Strings reads a list of at most max strings (stop sequences); empty entries are skipped. With
+// single set, a lone string is accepted as a one-entry list.
+func Strings(v gjson.Result, param string, max int, single bool) ([]string, *plugin.Error) {
+	want := "an array of strings"
+	if single {
+		want = "a string or an array of strings"
+	}
+	switch {
+	case !Present(v):
+		return nil, nil
+	case single && v.Type == gjson.String:
+		if v.Str == "" {
+			return nil, nil
+		}
+		return []string{v.Str}, nil
+	case !v.IsArray():
+		return nil, BadParam(param, "%s must be %s", param, want)
+	}
+	var (
+		out []string
+		err *plugin.Error
+		n   int
+	)
+	v.ForEach(func(_, s gjson.Result) bool {
+		if n++; n > max {
+			err = BadParam(param, "%s accepts at most %d entries", param, max)
+			return false
+		}
+		if s.Type != gjson.String {
+			err = BadParam(param, "%s must be %s", param, want)
+			return false
+		}
+		if s.Str != "" {
+			out = append(out, s.Str)
+		}
+		return true
+	})
+	return out, err
+}

@@ -141,35 +141,5 @@ func decode(body []byte) (*plugin.Request, *plugin.Error) {
 }
 
 func decodeStop(v gjson.Result) ([]string, *plugin.Error) {
-	switch {
-	case !dialectkit.Present(v):
-		return nil, nil
-	case v.Type == gjson.String:
-		if v.Str == "" {
-			return nil, nil
-		}
-		return []string{v.Str}, nil
-	case !v.IsArray():
-		return nil, dialectkit.BadParam("stop", "stop must be a string or an array of strings")
-	}
-	var (
-		stop []string
-		err  *plugin.Error
-		n    int
-	)
-	v.ForEach(func(_, s gjson.Result) bool {
-		if n++; n > maxStop {
-			err = dialectkit.BadParam("stop", "stop accepts at most %d sequences", maxStop)
-			return false
-		}
-		if s.Type != gjson.String {
-			err = dialectkit.BadParam("stop", "stop must be a string or an array of strings")
-			return false
-		}
-		if s.Str != "" {
-			stop = append(stop, s.Str)
-		}
-		return true
-	})
-	return stop, err
+	return dialectkit.Strings(v, "stop", maxStop, true)
 }

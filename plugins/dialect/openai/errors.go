@@ -44,36 +44,7 @@ var errNil = plugin.Errorf(http.StatusInternalServerError, plugin.CodeInternal, 
 
 // ErrorStatus returns err's HTTP status, or one derived from its code when the status is not an
 // error status.
-func ErrorStatus(err *plugin.Error) int {
-	if err.Status >= 400 && err.Status <= 599 {
-		return err.Status
-	}
-	switch err.Code {
-	case plugin.CodeInvalidRequest, plugin.CodeContextLength, plugin.CodeUnsupported:
-		return http.StatusBadRequest
-	case plugin.CodeAuthentication:
-		return http.StatusUnauthorized
-	case plugin.CodePermission:
-		return http.StatusForbidden
-	case plugin.CodeNotFound:
-		return http.StatusNotFound
-	case plugin.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case plugin.CodeUnprocessable, plugin.CodeToolCallFailed:
-		return http.StatusUnprocessableEntity
-	case plugin.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case plugin.CodeUpstream, plugin.CodeUpstreamAuth, plugin.CodeUpstreamEmpty:
-		return http.StatusBadGateway
-	case plugin.CodeOverloaded, plugin.CodeNoAccount:
-		return http.StatusServiceUnavailable
-	case plugin.CodeTimeout:
-		return http.StatusGatewayTimeout
-	case plugin.CodeClientClosed:
-		return 499
-	}
-	return http.StatusInternalServerError
-}
+func ErrorStatus(err *plugin.Error) int { return err.HTTPStatus() }
 
 // ErrorKind returns the OpenAI error type and code for err; an empty code is sent as null.
 func ErrorKind(err *plugin.Error, status int) (typ, code string) {
